@@ -1,0 +1,159 @@
+"""Colorizing many files into an output tree without ever losing anything.
+
+Shared by `colorize-folder` and the desktop app. The rules: an input is never written to; each output is
+written atomically; an existing output is skipped unless overwrite is asked for (so a rerun resumes an
+interrupted batch); a bad file is recorded as failed and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from core.errors import one_line
+from core.images import IMAGE_SUFFIXES, ImageError, Photo, load_photo, output_suffix, save_atomic
+
+
+@dataclass(frozen=True)
+class Job:
+    src: Path
+    dst: Path
+
+
+@dataclass
+class Summary:
+    done: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)  # (file, one-line cause)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _walk(folder: Path, exclude: Path) -> Iterator[Path]:
+    """Image files under folder, sorted; hidden entries, symlinked folders and the output folder skipped."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and
+                             _resolved(here / d) != exclude)
+        for f in sorted(filenames):
+            if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_SUFFIXES:
+                yield here / f
+
+
+def _resolved(p: Path) -> Path:
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):  # e.g. a symlink loop
+        return p.absolute()
+
+
+def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> tuple[list[Job], list[tuple[Path, str]]]:
+    """Map input files and folders to output paths under out_dir, mirroring the input tree.
+
+    One folder given: its contents map straight into out_dir. Several inputs: each folder keeps its own name
+    as a subfolder, each file lands at the top. Returns the jobs and the inputs refused with a reason.
+    """
+    out_dir = Path(out_dir)
+    out_real = _resolved(out_dir)
+    single_folder = len(inputs) == 1 and Path(inputs[0]).is_dir()
+    pairs: list[tuple[Path, Path]] = []  # (src, path relative to out_dir before the suffix change)
+    for inp in map(Path, inputs):
+        if inp.is_dir():
+            prefix = Path() if single_folder else Path(inp.resolve().name)
+            pairs += [(f, prefix / f.relative_to(inp)) for f in _walk(inp, out_real)]
+        else:
+            pairs.append((inp, Path(inp.name)))
+    sources = {_resolved(src) for src, _ in pairs}
+    jobs, refused, seen_src, seen_dst = [], [], set(), {}
+    for src, rel in pairs:
+        real = _resolved(src)
+        if real in seen_src:
+            continue  # the same file listed twice
+        seen_src.add(real)
+        dst = out_dir / rel.with_suffix(output_suffix(src, fmt))
+        dst_real = _resolved(dst)
+        if dst_real in sources:
+            refused.append((src, f"{src}: its output path {dst} is an input file; choose another output folder"))
+        elif dst_real in seen_dst:
+            refused.append((src, f"{src}: its output {dst} would collide with that of {seen_dst[dst_real]}"))
+        else:
+            seen_dst[dst_real] = src
+            jobs.append(Job(src, dst))
+    return jobs, refused
+
+
+def _prefetch(jobs: Sequence[Job], pool: ThreadPoolExecutor, ahead: int) -> Iterator[tuple[Job, Future]]:
+    """Yield (job, future of its Photo), keeping up to `ahead` loads running in the background."""
+    futures: list[tuple[Job, Future]] = []
+    it = iter(jobs)
+    for job in it:
+        futures.append((job, pool.submit(load_photo, job.src)))
+        if len(futures) > ahead:
+            yield futures.pop(0)
+    yield from futures
+
+
+def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int = 1,
+        on_result: Callable[[Job, str, str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None) -> Summary:
+    """Colorize jobs; on_result(job, 'done'|'skipped'|'failed', message) is called once per job.
+
+    should_stop is polled between photos: a stopped batch keeps what it has finished and writes nothing partial.
+    """
+    summary = Summary()
+    report = on_result or (lambda job, status, msg: None)
+    todo = []
+    for job in jobs:
+        if job.dst.exists() and not overwrite:
+            summary.skipped.append(job.src)
+            report(job, "skipped", f"{job.dst} exists")
+        else:
+            todo.append(job)
+
+    def fail(job: Job, msg: str) -> None:
+        summary.failed.append((job.src, msg))
+        report(job, "failed", msg)
+
+    batch: list[tuple[Job, Photo]] = []
+
+    def flush() -> None:
+        try:
+            images = colorizer.colorize_photos([p for _, p in batch])
+        except Exception as e:  # a model failure must not lose the rest of the batch
+            for job, _ in batch:
+                fail(job, f"{job.src}: colorizing failed ({one_line(e)})")
+        else:
+            for (job, photo), im in zip(batch, images):
+                try:
+                    job.dst.parent.mkdir(parents=True, exist_ok=True)
+                    save_atomic(im, job.dst, exif=photo.exif, icc_profile=photo.icc_profile)
+                except (ImageError, OSError) as e:
+                    fail(job, str(e) if isinstance(e, ImageError) else f"{job.dst}: cannot write ({one_line(e)})")
+                else:
+                    summary.done.append(job.src)
+                    report(job, "done", str(job.dst))
+        batch.clear()
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="load") as pool:
+        for job, fut in _prefetch(todo, pool, ahead=max(2, batch_size)):
+            if should_stop and should_stop():
+                fut.cancel()
+                continue
+            try:
+                batch.append((job, fut.result()))
+            except ImageError as e:
+                fail(job, str(e))
+                continue
+            except Exception as e:  # anything unexpected from a decoder is still one bad file, not a crash
+                fail(job, f"{job.src}: cannot read ({one_line(e)})")
+                continue
+            if len(batch) >= batch_size:
+                flush()
+        if batch and not (should_stop and should_stop()):
+            flush()
+    return summary

@@ -1,0 +1,112 @@
+"""Colorizer: any photo in, a colour photo of the same pixel size out.
+
+The model sees the photo's lightness squashed to render_size x render_size and predicts ab there; ab is
+upsampled to the full size and merged with the original full-resolution L, so detail and sharpness come from
+the original and only the colour comes from the model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from core import lab
+from core.images import Photo, load_photo, photo_from_image
+from core.resources import default_checkpoint
+
+_MERGE_ROWS = 512  # the full-size Lab -> RGB merge runs in strips to bound memory on huge scans
+
+
+def pick_device(device: str = "auto") -> str:
+    """'auto' -> 'cuda' when a CUDA GPU is present, else 'cpu'."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was asked for, but no CUDA GPU is available")
+    return device
+
+
+class Colorizer:
+    """Colorize photos with one checkpoint on one device."""
+
+    def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "auto", render_size: int = 256,
+                 saturation: float = 1.0):
+        import torch
+
+        from core.checkpoint import load_checkpoint
+
+        if render_size < 32 or render_size % 32:
+            raise ValueError(f"render size must be a multiple of 32 (got {render_size})")
+        self.device = pick_device(device)
+        self.checkpoint_path = Path(checkpoint) if checkpoint else default_checkpoint()
+        ckpt = load_checkpoint(self.checkpoint_path, device=self.device)
+        self.model, self.config, self.card = ckpt.model, ckpt.config, ckpt.card
+        self.render_size = render_size
+        self.saturation = saturation
+        self._torch = torch
+
+    def predict_ab(self, lightness: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """ab (2 x R x R, unnormalised) predicted for each full-size L* array, in one batch."""
+        torch = self._torch
+        r = self.render_size
+        small = np.stack([_resize(l, (r, r)) for l in lightness])[:, None]
+        x = lab.normalize_l(torch.from_numpy(small)).to(self.device)
+        with torch.inference_mode(), torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16,
+                                                    enabled=self.device != "cpu" or _cpu_bf16()):
+            ab = self.model(x)
+        ab = lab.denormalize_ab(ab.float()).cpu().numpy() * self.saturation
+        return list(ab)
+
+    def colorize_photos(self, photos: Sequence[Photo]) -> list[Image.Image]:
+        """Colour images for already-loaded photos, predicted as one batch."""
+        if not photos:
+            return []
+        abs_ = self.predict_ab([p.lightness for p in photos])
+        return [merge(p, ab) for p, ab in zip(photos, abs_)]
+
+    def colorize(self, image: Image.Image) -> Image.Image:
+        """Colorize a PIL image of any mode; the result has its size (after EXIF orientation)."""
+        return self.colorize_photos([photo_from_image(image)])[0]
+
+    def colorize_file(self, path: str | os.PathLike) -> Image.Image:
+        return self.colorize_photos([load_photo(path)])[0]
+
+    def colorize_many(self, images: Iterable[Image.Image], batch_size: int = 4) -> list[Image.Image]:
+        """Colorize many PIL images, batch_size at a time."""
+        photos = [photo_from_image(im) for im in images]
+        out: list[Image.Image] = []
+        for i in range(0, len(photos), batch_size):
+            out += self.colorize_photos(photos[i:i + batch_size])
+        return out
+
+
+def _cpu_bf16() -> bool:
+    # bf16 autocast halves CPU inference time on CPUs with native bf16/AVX-512; opt out with the env var.
+    return os.environ.get("COLORIZER_CPU_BF16", "1") == "1"
+
+
+def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize a float32 H x W array to (width, height) with PIL's antialiased bilinear filter."""
+    return np.asarray(Image.fromarray(a).resize(size, Image.BILINEAR), dtype=np.float32)
+
+
+def merge(photo: Photo, ab_small: np.ndarray) -> Image.Image:
+    """Upsample predicted ab to the photo's size, join it with the photo's own L and convert to sRGB."""
+    w, h = photo.size
+    a = _resize(ab_small[0], (w, h))
+    b = _resize(ab_small[1], (w, h))
+    rgb = np.empty((h, w, 3), dtype=np.uint8)
+    for y in range(0, h, _MERGE_ROWS):
+        s = slice(y, y + _MERGE_ROWS)
+        strip = np.stack([photo.lightness[s], a[s], b[s]], -1)
+        rgb[s] = (lab.lab_to_rgb(strip) * 255.0 + 0.5).astype(np.uint8)
+    out = Image.fromarray(rgb)
+    if photo.alpha is not None:
+        out.putalpha(Image.fromarray(photo.alpha))
+    return out

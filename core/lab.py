@@ -1,0 +1,125 @@
+"""sRGB <-> CIE L*a*b* (D65), and the model's normalisation of L and ab.
+
+One implementation serves both paths: numpy arrays (the image I/O path, channels last, HxWx3) and torch
+tensors (the training path, channels first, ...x3xHxW). Values follow scikit-image's ``rgb2lab``/``lab2rgb``
+(same matrix, white point and piecewise functions), computed in the input's float precision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# sRGB (linear) -> XYZ, the matrix scikit-image uses; D65 reference white (2 degree observer).
+XYZ_FROM_RGB = np.array(
+    [[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]]
+)
+RGB_FROM_XYZ = np.linalg.inv(XYZ_FROM_RGB)
+D65_WHITE = np.array([0.95047, 1.0, 1.08883])
+
+_EPS = 0.008856  # (6/29)**3, CIE's linear/cube-root breakpoint as scikit-image rounds it
+_KAPPA = 7.787
+
+# Model normalisation: the network sees L in [-1, 1] and predicts ab in about [-1, 1].
+L_CENTER, L_SCALE = 50.0, 50.0
+AB_SCALE = 110.0
+
+
+def _xp(x: Any):
+    """The array namespace of x: numpy for ndarrays, torch for tensors."""
+    if isinstance(x, np.ndarray):
+        return np
+    import torch
+
+    return torch
+
+
+def _channels_last(x: Any) -> Any:
+    return x if isinstance(x, np.ndarray) else x.movedim(-3, -1)
+
+
+def _channels_first_like(y: Any, x: Any) -> Any:
+    return y if isinstance(x, np.ndarray) else y.movedim(-1, -3)
+
+
+def _const(values: np.ndarray, like: Any) -> Any:
+    if isinstance(like, np.ndarray):
+        return values.astype(like.dtype)
+    import torch
+
+    return torch.as_tensor(values, dtype=like.dtype, device=like.device)
+
+
+def _float(x: Any) -> Any:
+    """uint8 -> [0, 1] float32; floats keep their precision."""
+    if isinstance(x, np.ndarray):
+        if x.dtype == np.uint8:
+            return x.astype(np.float32) / 255.0
+        return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float32)
+    if not x.is_floating_point():
+        return x.float() / 255.0
+    return x
+
+
+def srgb_to_linear(c: Any) -> Any:
+    xp = _xp(c)
+    return xp.where(c > 0.04045, ((c.clip(0.04045, None) + 0.055) / 1.055) ** 2.4, c / 12.92)
+
+
+def linear_to_srgb(c: Any) -> Any:
+    xp = _xp(c)
+    return xp.where(c > 0.0031308, 1.055 * c.clip(0.0031308, None) ** (1 / 2.4) - 0.055, 12.92 * c)
+
+
+def _f(t: Any) -> Any:
+    xp = _xp(t)
+    return xp.where(t > _EPS, t.clip(_EPS, None) ** (1 / 3), _KAPPA * t + 16.0 / 116.0)
+
+
+def _f_inv(f: Any) -> Any:
+    xp = _xp(f)
+    return xp.where(f > 0.2068966, f**3, (f - 16.0 / 116.0) / _KAPPA)
+
+
+def rgb_to_lab(rgb: Any) -> Any:
+    """sRGB (uint8 or float in [0, 1]) -> L*a*b*. numpy: ...xHxWx3; torch: ...x3xHxW."""
+    x = _channels_last(_float(rgb))
+    xyz = srgb_to_linear(x) @ _const(XYZ_FROM_RGB.T, x) / _const(D65_WHITE, x)
+    f = _f(xyz)
+    fx, fy, fz = f[..., 0], f[..., 1], f[..., 2]
+    lab = _xp(x).stack([116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)], -1)
+    return _channels_first_like(lab, rgb)
+
+
+def lab_to_rgb(lab: Any) -> Any:
+    """L*a*b* -> sRGB float in [0, 1]; colours outside the sRGB gamut are clipped."""
+    x = _channels_last(lab)
+    fy = (x[..., 0] + 16.0) / 116.0
+    fx = fy + x[..., 1] / 500.0
+    fz = (fy - x[..., 2] / 200.0).clip(0.0, None)
+    xyz = _f_inv(_xp(x).stack([fx, fy, fz], -1)) * _const(D65_WHITE, x)
+    rgb = linear_to_srgb(xyz @ _const(RGB_FROM_XYZ.T, x)).clip(0.0, 1.0)
+    return _channels_first_like(rgb, lab)
+
+
+def gray_to_l(gray: Any) -> Any:
+    """Lightness L* of a gray image (uint8 or float in [0, 1]): the L of rgb_to_lab with R = G = B."""
+    y = srgb_to_linear(_float(gray))
+    return 116.0 * _f(y) - 16.0
+
+
+def normalize_l(l: Any) -> Any:
+    return (l - L_CENTER) / L_SCALE
+
+
+def normalize_ab(ab: Any) -> Any:
+    return ab / AB_SCALE
+
+
+def denormalize_l(l: Any) -> Any:
+    return l * L_SCALE + L_CENTER
+
+
+def denormalize_ab(ab: Any) -> Any:
+    return ab * AB_SCALE

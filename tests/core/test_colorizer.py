@@ -1,0 +1,92 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.colorizer import Colorizer
+from core.images import load_photo
+from tests.helpers import random_gray, random_rgb
+
+
+def _mode_image(mode: str) -> Image.Image:
+    gray, rgb = random_gray(45, 37), random_rgb(45, 37)
+    if mode == "L":
+        return gray
+    if mode == "LA":
+        return Image.merge("LA", (gray, gray.point(lambda v: 255 - v)))
+    if mode == "RGB":
+        return rgb
+    if mode == "RGBA":
+        return Image.merge("RGBA", (*rgb.split(), gray))
+    if mode == "P":
+        return rgb.convert("P", palette=Image.ADAPTIVE)
+    if mode == "I;16":
+        return Image.fromarray((np.asarray(gray).astype(np.uint16) * 257))
+    if mode == "CMYK":
+        return rgb.convert("CMYK")
+    raise ValueError(mode)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "P", "I;16", "CMYK"])
+def test_every_accepted_mode_comes_back_full_size_in_colour(colorizer, mode):
+    im = _mode_image(mode)
+    out = colorizer.colorize(im)
+    assert out.size == im.size
+    assert out.mode == ("RGBA" if mode in ("LA", "RGBA") else "RGB")
+    if mode in ("LA", "RGBA"):
+        assert np.array_equal(np.asarray(out.getchannel("A")), np.asarray(im.getchannel("A")))
+
+
+def test_output_keeps_the_input_lightness(colorizer):
+    from core import lab
+
+    im = random_gray(64, 48)
+    out = np.asarray(colorizer.colorize(im))
+    l_in = lab.gray_to_l(np.asarray(im))
+    l_out = lab.rgb_to_lab(out)[..., 0]
+    # only where the colour stays inside the sRGB gamut is L exactly preserved; on average it is close
+    assert np.median(np.abs(l_out - l_in)) < 1.0
+
+
+def test_exif_rotated_input_is_turned_upright(colorizer, tmp_path):
+    im = random_gray(40, 24)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
+    path = tmp_path / "rot.jpg"
+    im.save(path, exif=exif.tobytes())
+    photo = load_photo(path)
+    assert photo.size == (24, 40)
+    assert photo.exif[0x0112] == 1
+    assert colorizer.colorize_file(path).size == (24, 40)
+
+
+def test_batch_and_single_give_the_same_pixels(colorizer):
+    images = [random_gray(50, 30, seed=s) for s in range(3)]
+    single = [np.asarray(colorizer.colorize(im)) for im in images]
+    batched = [np.asarray(o) for o in colorizer.colorize_many(images, batch_size=3)]
+    for a, b in zip(single, batched):
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+
+
+def test_saturation_zero_gives_gray(tiny_checkpoint):
+    c = Colorizer(tiny_checkpoint, device="cpu", render_size=64, saturation=0.0)
+    out = np.asarray(c.colorize(random_gray(33, 33))).astype(int)
+    assert np.abs(out[..., 0] - out[..., 1]).max() <= 1 and np.abs(out[..., 1] - out[..., 2]).max() <= 1
+
+
+def test_render_size_must_be_a_multiple_of_32(tiny_checkpoint):
+    with pytest.raises(ValueError, match="multiple of 32"):
+        Colorizer(tiny_checkpoint, device="cpu", render_size=100)
+
+
+def test_truncated_image_is_a_one_line_error(tmp_path):
+    from core.images import ImageError
+
+    buf = io.BytesIO()
+    random_gray(64, 64).save(buf, "JPEG")
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(buf.getvalue()[:300])
+    with pytest.raises(ImageError) as e:
+        load_photo(path)
+    assert str(path) in str(e.value) and "\n" not in str(e.value)

@@ -1,0 +1,188 @@
+"""Training data: a folder of colour photos, decoded and converted to Lab once into a memory-mapped store.
+
+The store (the seed's MIRFLICKR ``L.npy``/``ab.npy`` idea, for photos of any size) is a directory with
+``L.npy`` (all pixels' L*, float32, flat), ``ab.npy`` (N x 2, float32) and ``index.json`` (name, offset,
+height, width of each photo). Epochs then read crops straight from the page cache instead of re-decoding JPEGs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core import lab
+from core.images import IMAGE_SUFFIXES, ImageError, open_rgb
+
+CACHE_VERSION = 1
+
+
+def find_images(root: str | os.PathLike) -> list[Path]:
+    """Image files under root (recursive, sorted, hidden entries skipped)."""
+    root = Path(root)
+    if root.is_file():
+        return [root]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found += [Path(dirpath) / f for f in filenames
+                  if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_SUFFIXES]
+    return sorted(found)
+
+
+@dataclass
+class LabStore:
+    """Read side of the cache: photo i's L (h x w) and ab (h x w x 2) as views into the memmaps."""
+
+    root: Path
+    names: list[str]
+    offsets: np.ndarray
+    shapes: np.ndarray  # (n, 2) heights, widths
+
+    @classmethod
+    def open(cls, root: str | os.PathLike) -> "LabStore":
+        root = Path(root)
+        index = json.loads((root / "index.json").read_text())
+        store = cls(root, index["names"], np.array(index["offsets"], dtype=np.int64),
+                    np.array(index["shapes"], dtype=np.int64).reshape(-1, 2))
+        store._l = np.load(root / "L.npy", mmap_mode="r")
+        store._ab = np.load(root / "ab.npy", mmap_mode="r")
+        return store
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        h, w = self.shapes[i]
+        o = self.offsets[i]
+        return self._l[o:o + h * w].reshape(h, w), self._ab[o:o + h * w].reshape(h, w, 2)
+
+
+def build_store(files: list[Path], root: str | os.PathLike, max_side: int = 320,
+                log=print) -> LabStore:
+    """Decode each photo once (longer side capped at max_side) and write its Lab into the store at root.
+
+    Unreadable files are reported through log and skipped. The store is written under a temporary name and
+    renamed when complete, so a killed build never leaves a store that looks finished.
+    """
+    from PIL import Image
+
+    root = Path(root)
+    tmp = root.with_name(root.name + f".tmp-{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    images, names, skipped = [], [], []
+    total = 0
+    for f in files:
+        try:
+            im = open_rgb(f)
+        except ImageError as e:
+            skipped.append(str(e))
+            continue
+        if max(im.size) > max_side:
+            s = max_side / max(im.size)
+            im = im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.LANCZOS)
+        images.append(im)
+        names.append(str(f))
+        total += im.width * im.height
+    l_mm = np.lib.format.open_memmap(tmp / "L.npy", mode="w+", dtype=np.float32, shape=(total,))
+    ab_mm = np.lib.format.open_memmap(tmp / "ab.npy", mode="w+", dtype=np.float32, shape=(total, 2))
+    offsets, shapes, o = [], [], 0
+    for im in images:
+        labim = lab.rgb_to_lab(np.asarray(im))
+        n = im.width * im.height
+        l_mm[o:o + n] = labim[..., 0].reshape(-1)
+        ab_mm[o:o + n] = labim[..., 1:].reshape(-1, 2)
+        offsets.append(o)
+        shapes.append((im.height, im.width))
+        o += n
+    l_mm.flush()
+    ab_mm.flush()
+    del l_mm, ab_mm
+    (tmp / "index.json").write_text(json.dumps(
+        {"version": CACHE_VERSION, "max_side": max_side, "names": names, "offsets": offsets,
+         "shapes": shapes, "skipped": skipped}))
+    for msg in skipped:
+        log(f"skipped: {msg}")
+    if root.exists():
+        import shutil
+
+        shutil.rmtree(root)
+    os.replace(tmp, root)
+    return LabStore.open(root)
+
+
+def default_cache_dir(data: Path, max_side: int) -> Path:
+    key = hashlib.sha1(f"{Path(data).resolve()}|{max_side}|v{CACHE_VERSION}".encode()).hexdigest()[:16]
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "shoebox-colorizer" / "lab"
+    return base / key
+
+
+def open_or_build_store(data: str | os.PathLike, cache: str | os.PathLike | None = None,
+                        max_side: int = 320, log=print) -> LabStore:
+    """The Lab store for a data folder: reused when it lists the same files, else (re)built."""
+    data = Path(data)
+    files = find_images(data)
+    if not files:
+        raise FileNotFoundError(f"{data}: no images found")
+    root = Path(cache) if cache else default_cache_dir(data, max_side)
+    if (root / "index.json").exists():
+        store = LabStore.open(root)
+        index = json.loads((root / "index.json").read_text())
+        known = set(store.names) | {s.split(":", 1)[0] for s in index.get("skipped", [])}
+        if index.get("max_side") == max_side and known == {str(f) for f in files}:
+            return store
+    log(f"building Lab cache of {len(files)} photos in {root}")
+    return build_store(files, root, max_side=max_side, log=log)
+
+
+def split_indices(n: int, val_fraction: float = 0.05, seed: int = 0) -> tuple[list[int], list[int]]:
+    """A fixed, seeded train/validation split of range(n)."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    n_val = max(1, round(n * val_fraction)) if n > 1 else 0
+    return sorted(order[n_val:]), sorted(order[:n_val])
+
+
+class LabCrops:
+    """Dataset of (L, ab) pairs at size x size, normalised for the model.
+
+    Training: random resized crop (area 25-100 %, aspect 3/4-4/3) and horizontal flip.
+    Validation: the whole photo resized to size x size, as the Colorizer renders it.
+    """
+
+    def __init__(self, store: LabStore, indices: list[int], size: int, train: bool):
+        self.store, self.indices, self.size, self.train = store, list(indices), size, train
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def _crop_box(self, h: int, w: int) -> tuple[int, int, int, int]:
+        for _ in range(10):
+            area = h * w * random.uniform(0.25, 1.0)
+            ratio = math.exp(random.uniform(math.log(3 / 4), math.log(4 / 3)))
+            cw, ch = round(math.sqrt(area * ratio)), round(math.sqrt(area / ratio))
+            if 0 < cw <= w and 0 < ch <= h:
+                return random.randint(0, h - ch), random.randint(0, w - cw), ch, cw
+        side = min(h, w)
+        return (h - side) // 2, (w - side) // 2, side, side
+
+    def __getitem__(self, i: int):
+        import torch
+        import torch.nn.functional as F
+
+        l_img, ab_img = self.store.get(self.indices[i])
+        if self.train:
+            y, x, ch, cw = self._crop_box(*l_img.shape)
+            l_img, ab_img = l_img[y:y + ch, x:x + cw], ab_img[y:y + ch, x:x + cw]
+        t = torch.from_numpy(np.concatenate([l_img[..., None], ab_img], -1)).permute(2, 0, 1)[None]
+        if self.train and random.random() < 0.5:
+            t = t.flip(-1)
+        t = F.interpolate(t, size=(self.size, self.size), mode="bilinear", antialias=True,
+                          align_corners=False)[0]
+        return lab.normalize_l(t[:1]), lab.normalize_ab(t[1:])
