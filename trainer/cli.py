@@ -1,10 +1,49 @@
-"""The `trainer` command: stage-1 training and evaluation of colorization models."""
+"""The `trainer` command: train (stage 1 L1, stage 2 pix2pix GAN), resume and evaluate colorization models."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
+
+_dir = click.Path(file_okay=False, path_type=Path)
+
+
+def training_options(f):
+    """Options both stages share."""
+    opts = [
+        click.option("--data", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Folder of colour photos (searched recursively)."),
+        click.option("--out", required=True, type=_dir, help="Run directory (config, CSVs, grids, checkpoints)."),
+        click.option("--epochs", default=5, show_default=True),
+        click.option("--size", default=128, show_default=True, help="Training crop size (multiple of 32)."),
+        click.option("--batch-size", "-b", default=16, show_default=True, help="Per process."),
+        click.option("--lr", type=float, help="Peak learning rate (default: 1e-3 pretrain, 2e-4 gan)."),
+        click.option("--val", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Validation folder (default: a fixed 5 % of --data)."),
+        click.option("--bf16/--no-bf16", default=True, show_default=True, help="bfloat16 autocast (CPU and GPU)."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True),
+        click.option("--cache", type=_dir, help="Where to keep the decoded Lab store "
+                                                "(default: ~/.cache/shoebox-colorizer/lab/...)."),
+        click.option("--save-every", default=50, show_default=True, help="Steps between resumable states."),
+        click.option("--threads", type=int, help="torch CPU threads (default: torch's choice)."),
+        click.option("--seed", default=0, show_default=True),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _run(stage: str, **kw) -> None:
+    from trainer.train import RunConfig, train
+
+    kw = {k: str(v) if isinstance(v, Path) else v for k, v in kw.items()}
+    try:
+        cfg = RunConfig(stage=stage, argv=["trainer"] + sys.argv[1:], **kw)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    train(cfg)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,27 +52,41 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of colour photos (searched recursively).")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Run directory: metrics.csv, last/best checkpoints.")
-@click.option("--epochs", default=5, show_default=True)
-@click.option("--size", default=128, show_default=True, help="Training crop size in pixels (multiple of 32).")
-@click.option("--batch-size", "-b", default=16, show_default=True)
-@click.option("--lr", default=1e-3, show_default=True, help="Peak learning rate of the one-cycle schedule.")
+@training_options
 @click.option("--init", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Continue from this checkpoint (e.g. the shipped model) instead of a fresh network.")
 @click.option("--pretrained", is_flag=True, help="Start the encoder from ImageNet weights (downloads them).")
-@click.option("--bf16/--no-bf16", default=True, show_default=True, help="bfloat16 autocast (CPU and GPU).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--cache", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to keep the decoded Lab store (default: ~/.cache/shoebox-colorizer/lab/...).")
-@click.option("--seed", default=0, show_default=True)
 def pretrain(**kw) -> None:
-    """Stage 1: train the generator alone with L1 loss."""
-    from trainer.pretrain import PretrainOptions, pretrain as run
+    """Stage 1: train the generator alone with L1 loss (Adam, one-cycle schedule)."""
+    _run("pretrain", **kw)
 
-    run(PretrainOptions(**kw))
+
+@main.command()
+@training_options
+@click.option("--init", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The stage-1 checkpoint the generator starts from.")
+@click.option("--gan-mode", type=click.Choice(["vanilla", "lsgan"]), default="vanilla", show_default=True)
+@click.option("--lambda-l1", default=100.0, show_default=True, help="Weight of the L1 term.")
+@click.option("--lr-d", default=2e-4, show_default=True, help="Discriminator learning rate.")
+@click.option("--ada/--no-ada", default=False, show_default=True,
+              help="Adaptive discriminator augmentation (translation, cutout) driven by D's overfitting.")
+@click.option("--ada-target", default=0.6, show_default=True)
+def gan(**kw) -> None:
+    """Stage 2: pix2pix — the generator against a conditional PatchGAN, adversarial + lambda * L1."""
+    _run("gan", **kw)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def resume(run_dir: Path) -> None:
+    """Continue a stopped or killed run from its last saved state, on the same schedule."""
+    from trainer.train import RunConfig, train
+
+    if not (run_dir / "config.json").exists():
+        raise click.UsageError(f"{run_dir}: not a run directory (no config.json)")
+    if not (run_dir / "state.pt").exists():
+        raise click.UsageError(f"{run_dir}: nothing to resume yet (no state.pt); start the run again")
+    train(RunConfig.load(run_dir), resume=True)
 
 
 @main.command("eval")
@@ -43,13 +96,25 @@ def pretrain(**kw) -> None:
 @click.option("--render-size", default=256, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--limit", type=int, help="Evaluate only the first N photos.")
-def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: int | None) -> None:
-    """Print PSNR, mean CIEDE2000 and colourfulness of a model beside the gray baseline."""
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JSON.")
+@click.option("--grid", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save a gray | predicted | real sheet of the first photos as an image.")
+def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: int | None,
+          json_out: Path | None, grid: Path | None) -> None:
+    """PSNR, CIEDE2000, AuC, colourfulness and dCF of a model beside the gray baseline."""
     from core.checkpoint import CheckpointError
     from trainer.evaluate import evaluate, format_table
 
     try:
-        result = evaluate(checkpoint, data, render_size=render_size, device=device, limit=limit)
+        result = evaluate(checkpoint, data, render_size=render_size, device=device, limit=limit, grid=grid)
     except CheckpointError as e:
         raise click.ClickException(str(e)) from None
     click.echo(format_table(result))
+    if json_out:
+        from trainer.callbacks import save_json
+
+        save_json(json_out, result)
+
+
+if __name__ == "__main__":
+    main()

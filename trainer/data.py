@@ -152,23 +152,26 @@ def split_indices(n: int, val_fraction: float = 0.05, seed: int = 0) -> tuple[li
 class LabCrops:
     """Dataset of (L, ab) pairs at size x size, normalised for the model.
 
-    Training: random resized crop (area 25-100 %, aspect 3/4-4/3) and horizontal flip.
+    Training: random resized crop (area 25-100 %, aspect 3/4-4/3) and horizontal flip, drawn from an RNG
+    keyed by (seed, epoch, item), so an epoch is the same whenever and in whatever order it is replayed.
     Validation: the whole photo resized to size x size, as the Colorizer renders it.
     """
 
-    def __init__(self, store: LabStore, indices: list[int], size: int, train: bool):
-        self.store, self.indices, self.size, self.train = store, list(indices), size, train
+    def __init__(self, store: LabStore, indices: list[int], size: int, train: bool, seed: int = 0):
+        self.store, self.indices, self.size, self.train, self.seed = store, list(indices), size, train, seed
+        self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def _crop_box(self, h: int, w: int) -> tuple[int, int, int, int]:
+    @staticmethod
+    def _crop_box(rng: random.Random, h: int, w: int) -> tuple[int, int, int, int]:
         for _ in range(10):
-            area = h * w * random.uniform(0.25, 1.0)
-            ratio = math.exp(random.uniform(math.log(3 / 4), math.log(4 / 3)))
+            area = h * w * rng.uniform(0.25, 1.0)
+            ratio = math.exp(rng.uniform(math.log(3 / 4), math.log(4 / 3)))
             cw, ch = round(math.sqrt(area * ratio)), round(math.sqrt(area / ratio))
             if 0 < cw <= w and 0 < ch <= h:
-                return random.randint(0, h - ch), random.randint(0, w - cw), ch, cw
+                return rng.randint(0, h - ch), rng.randint(0, w - cw), ch, cw
         side = min(h, w)
         return (h - side) // 2, (w - side) // 2, side, side
 
@@ -177,12 +180,35 @@ class LabCrops:
         import torch.nn.functional as F
 
         l_img, ab_img = self.store.get(self.indices[i])
+        rng = random.Random(f"{self.seed}/{self.epoch}/{i}")
         if self.train:
-            y, x, ch, cw = self._crop_box(*l_img.shape)
+            y, x, ch, cw = self._crop_box(rng, *l_img.shape)
             l_img, ab_img = l_img[y:y + ch, x:x + cw], ab_img[y:y + ch, x:x + cw]
         t = torch.from_numpy(np.concatenate([l_img[..., None], ab_img], -1)).permute(2, 0, 1)[None]
-        if self.train and random.random() < 0.5:
+        if self.train and rng.random() < 0.5:
             t = t.flip(-1)
         t = F.interpolate(t, size=(self.size, self.size), mode="bilinear", antialias=True,
                           align_corners=False)[0]
         return lab.normalize_l(t[:1]), lab.normalize_ab(t[1:])
+
+
+def epoch_loader(dataset: LabCrops, bs: int, shuffle: bool, seed: int = 0, drop_last: bool = False,
+                 rank: int = 0, world: int = 1):
+    """A fastai DataLoader whose order is fixed by (seed, epoch), sharded over `world` processes, and able
+    to start an epoch part-way (skip_batches): how `trainer resume` continues mid-epoch with the same data."""
+    from fastai.data.load import DataLoader
+
+    class EpochLoader(DataLoader):
+        skip_batches = 0
+
+        def get_idxs(self):
+            idxs = list(range(len(dataset)))
+            if self.shuffle:
+                random.Random(f"{seed}/{dataset.epoch}").shuffle(idxs)
+            idxs = (idxs * world)[:self.n * world][rank::world]  # equal shards; wrap around to pad
+            skip, self.skip_batches = self.skip_batches * self.bs, 0
+            return idxs[skip:]
+
+    dl = EpochLoader(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, num_workers=0)
+    dl.n = math.ceil(len(dataset) / world)
+    return dl

@@ -8,16 +8,23 @@ import numpy as np
 
 from trainer import metrics
 
-METRICS = {  # name -> (function of (pred, true), higher is better)
-    "PSNR (dB)": (metrics.psnr, True),
-    "CIEDE2000": (metrics.ciede2000, False),
-    "colourfulness": (lambda pred, true: metrics.colourfulness(pred), None),
+# per-photo metrics: name -> (function of (pred_rgb, true_rgb, pred_ab, true_ab), higher is better)
+PER_PHOTO = {
+    "PSNR (dB)": (lambda p, t, pab, tab: metrics.psnr(p, t), True),
+    "CIEDE2000": (lambda p, t, pab, tab: metrics.ciede2000(p, t), False),
+    "AuC ab": (lambda p, t, pab, tab: metrics.auc_ab_error(pab, tab), True),
+    "colourfulness": (lambda p, t, pab, tab: metrics.colourfulness(p), None),
 }
+GRID_PHOTOS, GRID_HEIGHT = 6, 160
 
 
 def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str = "auto",
-             limit: int | None = None, batch_size: int = 8) -> dict:
-    """Mean metrics of the model and of the gray baseline over the colour photos in data."""
+             limit: int | None = None, batch_size: int = 8, grid: Path | None = None) -> dict:
+    """Mean metrics of the model and of the gray baseline over the colour photos in data.
+
+    Each photo is reduced to its lightness (what the model sees) and colorized at render_size; dCF is
+    |mean colourfulness - mean colourfulness of the truth| over the set, as DDColor reports it.
+    """
     from core import lab
     from core.colorizer import Colorizer
     from core.images import ImageError, open_rgb, photo_from_image
@@ -26,7 +33,7 @@ def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str =
     colorizer = Colorizer(checkpoint, device=device, render_size=render_size)
     files = find_images(data)[:limit]
     rows: dict[str, list[dict]] = {"model": [], "gray": [], "truth": []}
-    skipped = []
+    skipped, sheet = [], []
     for i in range(0, len(files), batch_size):
         truths, photos = [], []
         for f in files[i:i + batch_size]:
@@ -36,28 +43,57 @@ def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str =
                 skipped.append(str(e))
                 continue
             truths.append(np.asarray(rgb))
-            photos.append(photo_from_image(rgb))  # the model only ever sees the photo's lightness
+            photos.append(photo_from_image(rgb))
         for true, photo, pred in zip(truths, photos, colorizer.colorize_photos(photos)):
-            gray = lab.lab_to_rgb(np.stack([photo.lightness, *np.zeros((2,) + photo.lightness.shape,
-                                                                      np.float32)], -1))
-            gray = (gray * 255 + 0.5).astype(np.uint8)
-            for name, img in (("model", np.asarray(pred)), ("gray", gray), ("truth", true)):
-                rows[name].append({m: fn(img, true) for m, (fn, _) in METRICS.items()})
+            zeros = np.zeros(photo.lightness.shape + (2,), np.float32)
+            gray = (lab.lab_to_rgb(np.concatenate([photo.lightness[..., None], zeros], -1)) * 255 + 0.5)
+            gray = gray.astype(np.uint8)
+            pred = np.asarray(pred)
+            true_ab = lab.rgb_to_lab(true)[..., 1:]
+            for name, img in (("model", pred), ("gray", gray), ("truth", true)):
+                img_ab = lab.rgb_to_lab(img)[..., 1:]
+                rows[name].append({m: fn(img, true, img_ab, true_ab) for m, (fn, _) in PER_PHOTO.items()})
+            if len(sheet) < GRID_PHOTOS:
+                sheet.append((gray, pred, true))
     n = len(rows["model"])
     if n == 0:
         raise FileNotFoundError(f"{data}: no readable photos to evaluate")
-    mean = {k: {m: float(np.mean([r[m] for r in v])) for m in METRICS} for k, v in rows.items()}
+    mean = {k: {m: float(np.mean([r[m] for r in v])) for m in PER_PHOTO} for k, v in rows.items()}
+    for k in mean:
+        mean[k]["dCF"] = abs(mean[k]["colourfulness"] - mean["truth"]["colourfulness"])
+    if grid:
+        save_grid(sheet, grid)
     return {"checkpoint": str(checkpoint), "data": str(data), "photos": n, "render_size": render_size,
             "skipped": skipped, "mean": mean}
 
 
+def save_grid(sheet: list[tuple[np.ndarray, ...]], path: Path) -> None:
+    """Rows gray | predicted | real; one column per photo, each scaled to GRID_HEIGHT."""
+    from PIL import Image
+
+    def scaled(a: np.ndarray) -> Image.Image:
+        im = Image.fromarray(a)
+        return im.resize((max(1, round(im.width * GRID_HEIGHT / im.height)), GRID_HEIGHT), Image.LANCZOS)
+
+    columns = [[scaled(a) for a in triple] for triple in sheet]
+    width = sum(c[0].width for c in columns)
+    out = Image.new("RGB", (width, 3 * GRID_HEIGHT), "white")
+    x = 0
+    for col in columns:
+        for row, im in enumerate(col):
+            out.paste(im, (x, row * GRID_HEIGHT))
+        x += col[0].width
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    out.save(path)
+
+
 def format_table(result: dict) -> str:
-    """A plain-text table: one row per metric, columns model, gray baseline and (where meaningful) truth."""
+    """Plain text: one row per metric; columns model, gray baseline and, where meaningful, the truth."""
     mean = result["mean"]
     lines = [f"{result['photos']} photos from {result['data']}, render size {result['render_size']}",
              f"{'metric':<16}{'model':>10}{'gray':>10}{'truth':>10}"]
-    for m, (_, higher) in METRICS.items():
-        truth = f"{mean['truth'][m]:>10.2f}" if higher is None else f"{'':>10}"
-        lines.append(f"{m:<16}{mean['model'][m]:>10.2f}{mean['gray'][m]:>10.2f}{truth}")
+    for m in list(PER_PHOTO) + ["dCF"]:
+        truth = f"{mean['truth'][m]:>10.3f}" if m == "colourfulness" else ""
+        lines.append(f"{m:<16}{mean['model'][m]:>10.3f}{mean['gray'][m]:>10.3f}{truth}")
     lines += [f"skipped: {s}" for s in result["skipped"]]
     return "\n".join(lines)

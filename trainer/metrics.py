@@ -23,3 +23,28 @@ def colourfulness(rgb: np.ndarray) -> float:
     r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
     rg, yb = r - g, 0.5 * (r + g) - b
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def auc_ab_error(pred_ab: np.ndarray, true_ab: np.ndarray, max_threshold: float = 150.0) -> float:
+    """Area under the curve of the fraction of pixels whose ab error (L2) is within a threshold, thresholds
+    0..max_threshold, normalised to [0, 1] (Zhang et al. 2016, "raw accuracy" AuC)."""
+    err = np.sqrt(((pred_ab.astype(np.float64) - true_ab.astype(np.float64)) ** 2).sum(-1)).ravel()
+    thresholds = np.arange(0, max_threshold + 1)
+    within = np.searchsorted(np.sort(err), thresholds, side="right") / err.size
+    return float(np.trapezoid(within, thresholds) / max_threshold)
+
+
+# Batched torch versions for validation during training: rgb is N x 3 x H x W in [0, 1].
+
+def psnr_batch(pred, true):
+    """Per-image PSNR (dB) of float RGB batches on the 0..255 scale."""
+    mse = ((pred - true) * 255.0).pow(2).flatten(1).mean(1)
+    return 10 * (255.0**2 / mse.clamp_min(1e-10)).log10()
+
+
+def colourfulness_batch(rgb):
+    """Per-image Hasler & Suesstrunk colourfulness on the 0..255 scale."""
+    r, g, b = (rgb[:, i].flatten(1) * 255.0 for i in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    return (rg.std(1, unbiased=False).hypot(yb.std(1, unbiased=False))
+            + 0.3 * rg.mean(1).hypot(yb.mean(1)))

@@ -7,10 +7,12 @@ import json
 from typing import Any, Callable
 
 from core.models.generator import GeneratorConfig, build_generator
+from core.models.patchgan import PatchGANConfig, build_patchgan
 
 # kind -> (config dataclass, build function)
 REGISTRY: dict[str, tuple[type, Callable[[Any], Any]]] = {
     "generator": (GeneratorConfig, build_generator),
+    "patchgan": (PatchGANConfig, build_patchgan),
 }
 
 
@@ -54,4 +56,4 @@ def config_from_json(kind: str, text: str) -> Any:
     return cls(**values)
 
 
-__all__ = ["GeneratorConfig", "build_generator", "build_model", "config_from_json", "config_to_json", "kind_of"]
+__all__ = ["GeneratorConfig", "PatchGANConfig", "build_generator", "build_patchgan", "build_model", "config_from_json", "config_to_json", "kind_of"]

@@ -22,9 +22,14 @@ class GeneratorConfig:
 
 def build_generator(config: GeneratorConfig):
     """Build the U-Net from its config (randomly initialised unless config.pretrained)."""
+    import warnings
+
     import torchvision.models as tvm
-    from fastai.vision.learner import create_body
-    from fastai.vision.models.unet import DynamicUnet
+
+    with warnings.catch_warnings():  # fastai's layers still call the deprecated torch.jit.script at import
+        warnings.simplefilter("ignore", FutureWarning)
+        from fastai.vision.learner import create_body
+        from fastai.vision.models.unet import DynamicUnet
 
     arch = getattr(tvm, config.arch, None)
     if arch is None or not config.arch.startswith("resnet"):

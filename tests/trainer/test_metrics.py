@@ -32,3 +32,28 @@ def test_colourfulness_known_values():
     half = red.copy()
     half[:, :1] = 0  # spread appears, so colourfulness grows beyond the mean term alone
     assert metrics.colourfulness(half) > 0.3 * np.hypot(170, 85)
+
+
+def test_auc_known_values():
+    ab = np.zeros((4, 4, 2))
+    assert metrics.auc_ab_error(ab, ab) == pytest.approx(1.0)
+    far = np.full((4, 4, 2), 200.0)
+    assert metrics.auc_ab_error(far, ab) == 0.0
+    # every pixel off by exactly 75: the curve steps from 0 to 1 at 75; the trapezoid adds half a step
+    off = np.zeros((4, 4, 2))
+    off[..., 0] = 75
+    assert metrics.auc_ab_error(off, ab) == pytest.approx((150 - 75 + 0.5) / 150, abs=1e-9)
+
+
+def test_torch_batch_metrics_agree_with_numpy():
+    import torch
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-9, 10, a.shape), 0, 255).astype(np.uint8)
+    ta, tb = (torch.from_numpy(x).permute(0, 3, 1, 2).double() / 255 for x in (a, b))
+    got = metrics.psnr_batch(ta, tb)
+    cf = metrics.colourfulness_batch(ta)
+    for i in range(2):
+        assert got[i].item() == pytest.approx(metrics.psnr(a[i], b[i]), rel=1e-9)
+        assert cf[i].item() == pytest.approx(metrics.colourfulness(a[i]), rel=1e-9)

@@ -1,0 +1,133 @@
+"""End-to-end runs of the trainer on tiny made-up photos: both stages, kill -9 and resume, DDP, eval."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from core.checkpoint import load_checkpoint
+from tests.helpers import random_rgb
+from trainer.cli import main
+
+SMALL = ["--size", "32", "--batch-size", "2", "--threads", "1"]
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _invoke(*args):
+    r = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return r
+
+
+def _trainer(*args):
+    return [sys.executable, "-m", "trainer.cli", *map(str, args)]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    d = tmp_path_factory.mktemp("photos")
+    for i in range(10):
+        random_rgb(48, 40, seed=i).save(d / f"{i}.png")
+    return d
+
+
+@pytest.fixture(scope="module")
+def stage1(photos, tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "stage1"
+    _invoke("pretrain", "--data", photos, "--out", run, "--epochs", "2", *SMALL,
+            "--cache", run.parent / "cache")
+    return run
+
+
+def _assert_artefacts(run, epochs):
+    for name in ("config.json", "metrics.csv", "steps.csv", "losses.png", "last.safetensors",
+                 "best.safetensors", "state.pt"):
+        assert (run / name).exists(), name
+    assert sorted(p.name for p in (run / "samples").iterdir()) == [f"epoch_{e:03d}.png" for e in range(epochs)]
+    rows = _rows(run / "metrics.csv")
+    assert [r["epoch"] for r in rows] == [str(e) for e in range(epochs)]
+    assert {"valid_loss", "psnr", "colourfulness", "delta_cf"} <= set(rows[0])
+
+
+def test_stage1_writes_every_artefact(stage1):
+    _assert_artefacts(stage1, 2)
+    last = load_checkpoint(stage1 / "last.safetensors")
+    assert last.card["epochs_done"] == 2 and last.card["stage"].startswith("pretrain")
+    assert "valid_loss" in last.card["validation"]
+    steps = _rows(stage1 / "steps.csv")
+    assert [int(r["step"]) for r in steps] == list(range(1, 9))  # 9 training photos, batch 2, 2 epochs
+
+
+def test_stage2_gan_writes_every_artefact_and_logs_both_players(stage1, photos, tmp_path):
+    run = tmp_path / "gan"
+    _invoke("gan", "--init", stage1 / "last.safetensors", "--data", photos, "--out", run, "--epochs", "2",
+            *SMALL, "--cache", stage1.parent / "cache", "--ada", "--gan-mode", "lsgan")
+    _assert_artefacts(run, 2)
+    steps = _rows(run / "steps.csv")
+    assert {"loss_d", "loss_g_adv", "loss_l1", "d_real", "d_fake", "ada_p"} <= set(steps[0])
+    assert load_checkpoint(run / "last.safetensors").card["stage"].startswith("gan")
+
+
+def test_kill_9_then_resume_follows_the_same_steps_and_schedule(photos, stage1, tmp_path):
+    common = ["--data", photos, "--epochs", "3", *SMALL, "--cache", stage1.parent / "cache",
+              "--save-every", "2"]
+    straight = tmp_path / "straight"
+    subprocess.run(_trainer("pretrain", "--out", straight, *common), check=True, capture_output=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_trainer("pretrain", "--out", killed, *common), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    steps = killed / "steps.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if steps.exists() and len(steps.read_text().splitlines()) > 6:  # in the middle of epoch 1
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    assert proc.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    assert len(_rows(killed / "metrics.csv")) < 3
+
+    subprocess.run(_trainer("resume", killed), check=True, capture_output=True)
+    a, b = _rows(straight / "steps.csv"), _rows(killed / "steps.csv")
+    assert [r["step"] for r in b] == [r["step"] for r in a]
+    assert [float(r["lr"]) for r in b] == pytest.approx([float(r["lr"]) for r in a], rel=1e-9)
+    assert [float(r["loss"]) for r in b] == pytest.approx([float(r["loss"]) for r in a], rel=1e-3)
+    assert [r["epoch"] for r in _rows(killed / "metrics.csv")] == ["0", "1", "2"]
+
+
+def test_ddp_with_two_gloo_processes(photos, stage1, tmp_path):
+    run = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           "-m", "trainer.cli", "pretrain", "--data", str(photos), "--out", str(run), "--epochs", "1",
+           *SMALL, "--cache", str(stage1.parent / "cache"), "--device", "cpu"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    _assert_artefacts(run, 1)
+    # each process takes half of every epoch: 9 photos -> 5 per rank -> 2 full batches of 2
+    assert len(_rows(run / "steps.csv")) == 2
+    assert "2 processes" in load_checkpoint(run / "last.safetensors").card["hardware"]
+
+
+def test_eval_prints_the_table_and_writes_json_and_grid(stage1, photos, tmp_path):
+    r = _invoke("eval", stage1 / "last.safetensors", "--data", photos, "--render-size", "32",
+                "--json", tmp_path / "e.json", "--grid", tmp_path / "grid.png")
+    lines = r.output.splitlines()
+    assert lines[0].startswith("10 photos")
+    for metric in ("PSNR", "CIEDE2000", "AuC ab", "colourfulness", "dCF"):
+        assert any(line.startswith(metric) for line in lines), metric
+    result = json.loads((tmp_path / "e.json").read_text())
+    assert result["mean"]["gray"]["colourfulness"] < 1.0 < result["mean"]["truth"]["colourfulness"]
+    from PIL import Image
+
+    with Image.open(tmp_path / "grid.png") as im:
+        assert im.height == 3 * 160
