@@ -60,3 +60,7 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
     for _, msg in summary.failed:
         click.echo(f"  failed: {msg}")
     sys.exit(0 if summary.ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,19 +8,46 @@ interrupted batch); a bad file is recorded as failed and the batch goes on.
 from __future__ import annotations
 
 import os
+from glob import escape as glob_escape
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from core.errors import one_line
-from core.images import IMAGE_SUFFIXES, ImageError, Photo, load_photo, output_suffix, save_atomic
+from core.images import (IMAGE_SUFFIXES, ImageError, Photo, load_photo, output_suffix, part_prefix,
+                         save_atomic)
 
 
 @dataclass(frozen=True)
 class Job:
     src: Path
     dst: Path
+    root: Path  # the output folder: dst must stay inside it
+
+
+class UnsafeOutput(Exception):
+    """An output path that would be written outside the output folder or through a symlink."""
+
+
+def check_destination(job: Job) -> None:
+    """Refuse to write through a symlink or anywhere outside the output folder (e.g. via a symlinked subfolder)."""
+    if job.dst.is_symlink():
+        raise UnsafeOutput(f"{job.dst}: is a symlink; the tool never writes through one")
+    root = _resolved(job.root)
+    parent = _resolved(job.dst.parent)
+    if parent != root and root not in parent.parents:
+        raise UnsafeOutput(f"{job.dst}: resolves outside the output folder {job.root} (a symlinked folder?)")
+
+
+def remove_stale_parts(dst: Path) -> None:
+    """Delete temporary files a killed earlier run left for this output (never complete photos)."""
+    try:
+        for part in dst.parent.glob(f"{glob_escape(part_prefix(dst))}*.part"):
+            if part.is_file() and not part.is_symlink():
+                part.unlink()
+    except OSError:
+        pass
 
 
 @dataclass
@@ -83,7 +110,7 @@ def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> tuple[list
             refused.append((src, f"{src}: its output {dst} would collide with that of {seen_dst[dst_real]}"))
         else:
             seen_dst[dst_real] = src
-            jobs.append(Job(src, dst))
+            jobs.append(Job(src, dst, out_dir))
     return jobs, refused
 
 
@@ -131,9 +158,13 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
             for (job, photo), im in zip(batch, images):
                 try:
                     job.dst.parent.mkdir(parents=True, exist_ok=True)
+                    check_destination(job)
+                    remove_stale_parts(job.dst)
                     save_atomic(im, job.dst, exif=photo.exif, icc_profile=photo.icc_profile)
-                except (ImageError, OSError) as e:
-                    fail(job, str(e) if isinstance(e, ImageError) else f"{job.dst}: cannot write ({one_line(e)})")
+                except (ImageError, UnsafeOutput) as e:
+                    fail(job, str(e))
+                except OSError as e:
+                    fail(job, f"{job.dst}: cannot write ({e.strerror or one_line(e)})")
                 else:
                     summary.done.append(job.src)
                     report(job, "done", str(job.dst))

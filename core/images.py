@@ -6,6 +6,7 @@ Every failure is an ImageError whose message is one line naming the file and the
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -52,25 +53,56 @@ class Photo:
         return self.lightness.shape[1], self.lightness.shape[0]
 
 
-def _open(path: Path) -> Image.Image:
-    """Open and fully decode the first frame, turning every decoder failure into an ImageError."""
+def _open(path: Path, draft: tuple[int, int] | None = None) -> Image.Image:
+    """Open and fully decode the first frame, turning every decoder failure into an ImageError.
+
+    draft: let a JPEG decode straight to a reduced size of at least this (a preview needs no full decode).
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(path)
-            im.load()
-    except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
-    except PermissionError:
-        raise ImageError(f"{path}: permission denied") from None
-    except IsADirectoryError:
-        raise ImageError(f"{path}: is a directory") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image, or a format this tool cannot read") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{path}: image too large (declared size exceeds the decompression-bomb limit)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise ImageError(f"{path}: cannot decode ({one_line(e)}); the file may be truncated or damaged") from None
+        f = open(path, "rb")
+    except OSError as e:  # missing, permission denied, a directory, a symlink loop...
+        raise ImageError(f"{path}: cannot open ({e.strerror or one_line(e)})") from None
+    with f:
+        if os.fstat(f.fileno()).st_size == 0:
+            raise ImageError(f"{path}: empty file (0 bytes)")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                im = Image.open(f)
+                if draft is not None:
+                    im.draft(im.mode, draft)
+                im.load()
+        except UnidentifiedImageError:
+            raise ImageError(f"{path}: not an image, or a format this tool cannot read") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageError(f"{path}: image too large (its declared size exceeds the "
+                             f"{Image.MAX_IMAGE_PIXELS // 1_000_000} MP decompression-bomb limit)") from None
+        except Exception as e:  # decoders raise many types (OSError, SyntaxError, struct.error...) on bad data
+            raise ImageError(f"{path}: cannot decode ({one_line(e)}); the file may be truncated or damaged") from None
+    return im
+
+
+# open_preview: modes shown as they are; the rest are converted to one a screen can show.
+_DISPLAY_MODES = {"L", "LA", "RGB", "RGBA"}
+
+
+def open_preview(path: str | os.PathLike, max_side: int) -> Image.Image:
+    """The photo upright, in L/LA/RGB/RGBA, shrunk to fit max_side x max_side: for thumbnails and previews."""
+    path = Path(path)
+    im = _open(path, draft=(max_side, max_side))
+    try:
+        im = ImageOps.exif_transpose(im)
+        if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            im = Image.fromarray(_gray_to_uint8(im))
+        elif im.mode in ("P", "PA"):
+            im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
+        elif im.mode == "1":
+            im = im.convert("L")
+        elif im.mode not in _DISPLAY_MODES:  # CMYK, YCbCr, LAB, HSV
+            im = im.convert("RGB")
+        im.thumbnail((max_side, max_side), Image.LANCZOS, reducing_gap=3.0)
+    except (OSError, ValueError) as e:
+        raise ImageError(f"{path}: cannot convert ({one_line(e)})") from None
     return im
 
 
@@ -136,7 +168,7 @@ def load_photo(path: str | os.PathLike) -> Photo:
     im = _open(path)
     try:
         return photo_from_image(im, path)
-    except (OSError, ValueError) as e:
+    except Exception as e:  # e.g. corrupt EXIF met while turning the photo upright
         raise ImageError(f"{path}: cannot convert ({one_line(e)})") from None
 
 
@@ -151,6 +183,11 @@ def output_suffix(src: Path, fmt: str) -> str:
         s = src.suffix.lower()
         return src.suffix if s in KEPT_SUFFIXES else ".png"
     return FORMAT_SUFFIX[fmt]
+
+
+def part_prefix(dst: Path) -> str:
+    """Name prefix of dst's temporary file while it is written; short enough for any legal dst name."""
+    return f".{dst.name[:100]}."
 
 
 def save_atomic(im: Image.Image, dst: str | os.PathLike, exif: Image.Exif | None = None,
@@ -180,7 +217,7 @@ def save_atomic(im: Image.Image, dst: str | os.PathLike, exif: Image.Exif | None
         params["compression"] = "tiff_deflate"
     elif fmt == "WEBP":
         params.update(quality=95)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
+    fd, tmp = tempfile.mkstemp(prefix=part_prefix(dst), suffix=".part", dir=dst.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             im.save(f, format=fmt, **params)
@@ -190,7 +227,18 @@ def save_atomic(im: Image.Image, dst: str | os.PathLike, exif: Image.Exif | None
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError):
-            raise ImageError(f"{dst}: cannot write ({one_line(e)})") from None
+            raise ImageError(f"{dst}: cannot write ({_write_error_cause(e, dst.parent)})") from None
         raise
     return dst
 
+
+
+def _write_error_cause(e: OSError, folder: Path) -> str:
+    cause = e.strerror or one_line(e)
+    if e.errno is None:  # encoders (libtiff, libwebp) report a failed write without an errno: say why if we can
+        try:
+            if shutil.disk_usage(folder).free < 1 << 20:
+                return f"No space left on device: {cause}"
+        except OSError:
+            pass
+    return cause

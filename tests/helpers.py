@@ -15,3 +15,12 @@ def random_rgb(w: int, h: int, seed: int = 0) -> Image.Image:
 
 def random_gray(w: int, h: int, seed: int = 0) -> Image.Image:
     return random_rgb(w, h, seed).convert("L")
+
+
+def snapshot(root) -> dict:
+    """Bytes and mtime of every file under root (or of root itself): to prove originals are untouched."""
+    from pathlib import Path
+
+    root = Path(root)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}

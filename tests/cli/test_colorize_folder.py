@@ -6,15 +6,11 @@ from click.testing import CliRunner
 from PIL import Image, ImageCms
 
 from cli.colorize_folder import main
-from tests.helpers import random_gray
+from tests.helpers import random_gray, snapshot
 
 
 def _run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def _snapshot(root: Path) -> dict:
-    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -28,7 +24,7 @@ def album(tmp_path):
 
 
 def test_colorizes_a_tree_into_a_mirrored_tree(album, tmp_path, tiny_checkpoint):
-    before = _snapshot(album)
+    before = snapshot(album)
     out = tmp_path / "out"
     r = _run(album, "-o", out, "--checkpoint", tiny_checkpoint, "--render-size", 64)
     assert r.exit_code == 0, r.output
@@ -36,7 +32,7 @@ def test_colorizes_a_tree_into_a_mirrored_tree(album, tmp_path, tiny_checkpoint)
     for rel, size in [("a.jpg", (40, 30)), ("1950s/b.png", (30, 50)), ("1950s/summer/c.tif", (35, 35))]:
         with Image.open(out / rel) as im:
             assert im.size == size and im.mode == "RGB"
-    assert _snapshot(album) == before, "originals must stay byte-identical with unchanged mtimes"
+    assert snapshot(album) == before, "originals must stay byte-identical with unchanged mtimes"
     assert not [p for p in out.rglob("*") if p.name.startswith(".")], "no temporary file may be left"
 
 
@@ -63,14 +59,14 @@ def test_rerun_skips_existing_and_overwrite_redoes(album, tmp_path, tiny_checkpo
 def test_a_bad_file_fails_alone_and_the_batch_goes_on(album, tmp_path, tiny_checkpoint):
     (album / "1950s" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
     (album / "notes.png").write_text("<html>not an image</html>")
-    before = _snapshot(album)
+    before = snapshot(album)
     out = tmp_path / "out"
     r = _run(album, "-o", out, "--checkpoint", tiny_checkpoint, "--render-size", 64)
     assert r.exit_code == 1
     assert "3 done, 0 skipped (output exists), 2 failed" in r.output
     assert "broken.jpg" in r.output and "notes.png" in r.output
     assert not (out / "1950s" / "broken.jpg").exists()
-    assert _snapshot(album) == before
+    assert snapshot(album) == before
 
 
 def test_exif_and_icc_profile_are_carried_over(tmp_path, tiny_checkpoint):
@@ -92,10 +88,10 @@ def test_exif_and_icc_profile_are_carried_over(tmp_path, tiny_checkpoint):
 
 
 def test_output_folder_equal_to_input_folder_is_refused(album, tiny_checkpoint):
-    before = _snapshot(album)
+    before = snapshot(album)
     r = _run(album, "-o", album, "--checkpoint", tiny_checkpoint, "--render-size", 64)
     assert r.exit_code == 1 and "is an input file" in r.output
-    assert _snapshot(album) == before
+    assert snapshot(album) == before
 
 
 def test_output_folder_inside_the_input_is_not_colorized_again(album, tiny_checkpoint):

@@ -113,3 +113,79 @@ def test_card_is_plain_json(tmp_path, small):
     _rewrite(path, card=json.dumps(["not", "a", "dict"]))
     with pytest.raises(CheckpointError, match="card"):
         read_metadata(path)
+
+
+def test_read_header_reads_kind_and_card_without_torch_or_weights(tmp_path, small):
+    import subprocess
+    import sys
+
+    from core.checkpoint import read_header
+
+    model, config = small
+    path = save_checkpoint(tmp_path / "m.safetensors", model, config, {"name": "Test", "epochs": 2})
+    meta = read_metadata(path)
+    assert read_header(path) == {"kind": meta["kind"], "card": meta["card"]}
+    assert meta["card"] == {"name": "Test", "epochs": 2}
+    code = f"import sys; from core.checkpoint import read_header; read_header({str(path)!r}); " \
+           "print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_read_header_refuses_files_that_are_not_our_checkpoints(tmp_path):
+    from core.checkpoint import read_header
+
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"w": torch.zeros(2)}, str(foreign), metadata={"format": "something-else"})
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\xff" * 64)
+    for path, cause in ((foreign, "not a shoebox"), (junk, "not a readable"), (tmp_path / "gone.safetensors",
+                                                                             "no such file")):
+        with pytest.raises(CheckpointError, match=cause):
+            read_header(path)
+
+
+class _Evil:
+    """Unpickling this would run a shell command that creates a file."""
+
+    target = None
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {_Evil.target}",))
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".pt", ".safetensors"])
+def test_a_malicious_pickle_never_runs(tmp_path, suffix):
+    import pickle
+
+    _Evil.target = tmp_path / "pwned"
+    path = tmp_path / f"evil{suffix}"
+    torch.save({"layers.0.0.weight": torch.zeros(1), "payload": _Evil()}, path)
+    with pytest.raises(CheckpointError) as e:
+        load_checkpoint(path)
+    assert str(path) in str(e.value) and "\n" not in str(e.value)
+    assert not _Evil.target.exists(), "the pickle's code ran"
+    # and a raw pickle stream of the same object, too
+    path.write_bytes(pickle.dumps(_Evil()))
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+    assert not _Evil.target.exists()
+
+
+def test_a_plain_pth_state_dict_is_accepted(tmp_path, small):
+    model, _ = small
+    path = tmp_path / "res18-unet.pt"
+    torch.save({f"module.{k}": v for k, v in model.state_dict().items()}, path)  # as a DDP run saves it
+    ckpt = load_checkpoint(path)
+    assert ckpt.config == GeneratorConfig()
+    w = "layers.0.0.weight"
+    assert torch.equal(ckpt.model.state_dict()[w], model.state_dict()[w])
+
+
+def test_a_pth_of_another_architecture_is_a_clear_error(tmp_path):
+    path = tmp_path / "other.pth"
+    torch.save({"fc.weight": torch.zeros(10, 5)}, path)
+    with pytest.raises(CheckpointError, match="other.pth: weights do not match a generator"):
+        load_checkpoint(path)

@@ -1,0 +1,48 @@
+import os
+
+import pytest
+
+from core.batch import Job, UnsafeOutput, check_destination, plan, remove_stale_parts
+
+
+def test_plan_mirrors_the_tree_and_refuses_outputs_on_inputs(tmp_path):
+    src = tmp_path / "in"
+    (src / "a" / "b").mkdir(parents=True)
+    for rel in ("x.jpg", "a/y.gif", "a/b/z.TIFF"):
+        (src / rel).write_bytes(b"x")
+    jobs, refused = plan([src], tmp_path / "out", "keep")
+    assert [(j.src.relative_to(src).as_posix(), j.dst.relative_to(tmp_path / "out").as_posix()) for j in jobs] == [
+        ("x.jpg", "x.jpg"), ("a/y.gif", "a/y.png"), ("a/b/z.TIFF", "a/b/z.TIFF")]
+    jobs, refused = plan([src], src, "keep")
+    assert [j.src.name for j in jobs] == ["y.gif"]  # its output y.png is not an input
+    assert len(refused) == 2 and all("is an input file" in msg for _, msg in refused)
+
+
+def test_two_inputs_whose_outputs_collide_are_caught(tmp_path):
+    (tmp_path / "p.jpg").write_bytes(b"x")
+    (tmp_path / "p.png").write_bytes(b"x")
+    jobs, refused = plan([tmp_path / "p.jpg", tmp_path / "p.png"], tmp_path / "out", "png")
+    assert len(jobs) == 1 and "collide" in refused[0][1]
+
+
+def test_never_writes_through_a_symlink_or_outside_the_output(tmp_path):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    os.symlink(elsewhere, out / "sub")
+    with pytest.raises(UnsafeOutput, match="outside the output folder"):
+        check_destination(Job(tmp_path / "a.jpg", out / "sub" / "a.jpg", out))
+    os.symlink(elsewhere / "victim.jpg", out / "b.jpg")
+    with pytest.raises(UnsafeOutput, match="symlink"):
+        check_destination(Job(tmp_path / "b.jpg", out / "b.jpg", out))
+    check_destination(Job(tmp_path / "c.jpg", out / "deep" / "c.jpg", out))  # a real subfolder is fine
+
+
+def test_stale_temporary_files_of_a_killed_run_are_removed(tmp_path):
+    dst = tmp_path / "photo.jpg"
+    stale = tmp_path / ".photo.jpg.abc123.part"
+    stale.write_bytes(b"half")
+    other = tmp_path / "keep.jpg"
+    other.write_bytes(b"whole")
+    remove_stale_parts(dst)
+    assert not stale.exists() and other.exists()
