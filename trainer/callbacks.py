@@ -106,7 +106,7 @@ def truncate_csv(path: Path, keep) -> None:
 class RunArtifacts(Callback):
     """Everything a run leaves in its directory.
 
-    - steps.csv: one row per training step (loss, lr, and the GAN's component losses);
+    - steps.csv: one row per training step (loss, lr, images/s, and the GAN's component losses);
     - metrics.csv: one row per epoch (train/valid loss and the validation colour metrics);
     - samples/epoch_NNN.png: the same validation photos each epoch, rows gray | predicted | real;
     - losses.png: the loss curves;
@@ -133,6 +133,7 @@ class RunArtifacts(Callback):
         self.steps_writer = None
 
     def before_train(self):
+        self._t_batch = time.time()
         # batches of this epoch already done before a resume (only the first resumed epoch has any)
         self.offset = self.skipped if self.epoch == self.start_epoch else 0
         if self.offset:
@@ -149,8 +150,10 @@ class RunArtifacts(Callback):
     def after_batch(self):
         if not self.training:
             return
+        now = time.time()
         row = {"step": self._step(), "epoch": self.epoch, "loss": self.loss.detach().item(),
-               "lr": self.opt.hypers[0]["lr"]}
+               "lr": self.opt.hypers[0]["lr"], "images_per_s": round(len(self.xb[0]) / (now - self._t_batch), 2)}
+        self._t_batch = now
         row.update(self.step_stats())
         if self.steps_writer is None:
             new = self.steps_file.tell() == 0

@@ -116,5 +116,24 @@ def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: in
         save_json(json_out, result)
 
 
+@main.command()
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--card", "card_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON file(s) merged into the model card (e.g. an `eval --json` result, training history).")
+def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...]) -> None:
+    """Write a checkpoint for shipping: fp16 weights, its card extended with the given JSON files."""
+    import json
+
+    from core.checkpoint import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(checkpoint)
+    card = dict(ckpt.card)
+    for f in card_files:
+        card.update(json.loads(f.read_text()))
+    save_checkpoint(dest, ckpt.model, ckpt.config, card, half=True)
+    click.echo(f"wrote {dest} ({dest.stat().st_size / 2**20:.1f} MiB, fp16)")
+
+
 if __name__ == "__main__":
     main()

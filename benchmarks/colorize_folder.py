@@ -1,0 +1,104 @@
+"""Batch colorizing speed on scan-sized photos: naive pipeline vs `colorize-folder` vs the model-bound limit.
+
+    .venv/bin/python benchmarks/colorize_folder.py [--n 8] [--render-size 256] [--device cpu]
+
+(a) naive: one image at a time, scikit-image rgb2lab/lab2rgb in float64 at full size, fp32 model, no overlap;
+(b) the project's pipeline (core.batch.run, what `colorize-folder` runs), same model and render size;
+(c) the model alone: the render-size forward passes (b) makes, on the same device and threads.
+Targets on a 2-core CPU: (b) >= 3x (a), and (b) >= 80 % of (c).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import Timer, machine, make_scans, table  # noqa: E402
+
+
+def naive(files: list[Path], out: Path, ckpt: Path, render: int, device: str) -> None:
+    """The straightforward pipeline, written as a tutorial would."""
+    import numpy as np
+    import torch
+    from PIL import Image
+    from skimage.color import lab2rgb, rgb2lab
+    from skimage.transform import resize
+
+    from core.checkpoint import load_checkpoint
+
+    model = load_checkpoint(ckpt, device=device).model
+    for f in files:
+        rgb = np.asarray(Image.open(f).convert("RGB"))
+        lab = rgb2lab(rgb)  # float64, full size
+        small = resize(lab[..., 0], (render, render))
+        with torch.no_grad():
+            x = torch.from_numpy(small / 50.0 - 1.0).float()[None, None].to(device)
+            ab = model(x)[0].cpu().numpy().transpose(1, 2, 0) * 110.0
+        ab_full = resize(ab, lab.shape[:2] + (2,))
+        out_rgb = lab2rgb(np.concatenate([lab[..., :1], ab_full], -1))
+        Image.fromarray((out_rgb * 255).astype(np.uint8)).save(out / f.name, quality=95)
+
+
+def ours(folder: Path, out: Path, ckpt: Path, render: int, device: str, batch_size: int):
+    from core import batch
+    from core.colorizer import Colorizer
+
+    colorizer = Colorizer(ckpt, device=device, render_size=render)
+    jobs, _ = batch.plan([folder], out, "keep")
+    return colorizer, lambda: batch.run(colorizer, jobs, batch_size=batch_size)
+
+
+def model_only(colorizer, n: int, batch_size: int) -> None:
+    import numpy as np
+
+    lightness = [np.full((colorizer.render_size, colorizer.render_size), 50.0, np.float32)] * batch_size
+    for _ in range(0, n, batch_size):
+        colorizer.predict_ab(lightness)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, default=8)
+    p.add_argument("--render-size", type=int, default=256)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch-size", type=int, default=1)
+    p.add_argument("--checkpoint", type=Path, default=None)
+    args = p.parse_args()
+
+    from core.resources import default_checkpoint
+
+    ckpt = args.checkpoint or default_checkpoint()
+    work = Path(tempfile.mkdtemp(prefix="bench-colorize-"))
+    try:
+        scans = make_scans(args.n, folder=work / "scans")
+        files = sorted(scans.glob("*.jpg"))
+        (work / "naive").mkdir()
+        with Timer() as t_naive:
+            naive(files, work / "naive", ckpt, args.render_size, args.device)
+        colorizer, run = ours(scans, work / "ours", ckpt, args.render_size, args.device, args.batch_size)
+        model_only(colorizer, args.batch_size, args.batch_size)  # warm-up
+        with Timer() as t_ours:
+            summary = run()
+        assert len(summary.done) == args.n, summary.failed
+        with Timer() as t_model:
+            model_only(colorizer, args.n, args.batch_size)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    n = args.n
+    rows = [("(a) naive pipeline", n / t_naive.seconds, t_naive.seconds / n, 1.0, ""),
+            ("(b) colorize-folder pipeline", n / t_ours.seconds, t_ours.seconds / n, t_naive.seconds / t_ours.seconds,
+             f"{t_model.seconds / t_ours.seconds:.0%} of (c)"),
+            ("(c) model forward passes alone", n / t_model.seconds, t_model.seconds / n,
+             t_naive.seconds / t_model.seconds, "")]
+    print(f"{n} gray 3000x2000 JPEG scans, render size {args.render_size}, device {args.device}, "
+          f"batch {args.batch_size}; {machine()}")
+    print(table(rows, ("pipeline", "images/s", "s/image", "speed-up vs (a)", "vs model limit")))
+
+
+if __name__ == "__main__":
+    main()
