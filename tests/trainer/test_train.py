@@ -131,3 +131,17 @@ def test_eval_prints_the_table_and_writes_json_and_grid(stage1, photos, tmp_path
 
     with Image.open(tmp_path / "grid.png") as im:
         assert im.height == 3 * 160
+
+
+def test_export_writes_fp16_with_the_merged_card(stage1, tmp_path):
+    from safetensors import safe_open
+
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"eval": {"psnr": 21.5}}))
+    dest = tmp_path / "shipped.safetensors"
+    _invoke("export", stage1 / "last.safetensors", dest, "--card", extra)
+    with safe_open(str(dest), framework="pt") as f:
+        assert f.get_tensor("layers.0.0.weight").dtype.is_floating_point
+        assert str(f.get_tensor("layers.0.0.weight").dtype) == "torch.float16"
+    card = load_checkpoint(dest).card
+    assert card["eval"] == {"psnr": 21.5} and card["epochs_done"] == 2
