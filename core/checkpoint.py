@@ -60,40 +60,11 @@ def save_checkpoint(path: str | os.PathLike, model, config, card: dict | None = 
     return path
 
 
-def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """Kind, config and card of a checkpoint without loading its weights."""
-    from safetensors import safe_open
-
-    from core.models import config_from_json
-
-    path = Path(path)
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such file") from None
-    except Exception as e:  # safetensors raises its own error types for malformed headers
-        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({one_line(e)})") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a {FORMAT} file (missing or foreign 'format' metadata)")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: unsupported checkpoint version {meta.get('format_version')!r}")
-    try:
-        config = config_from_json(meta.get("kind", ""), meta.get("config", ""))
-        card = json.loads(meta.get("card", "{}"))
-        if not isinstance(card, dict):
-            raise ValueError("model card is not a JSON object")
-    except (ValueError, TypeError) as e:
-        raise CheckpointError(f"{path}: bad metadata: {one_line(e)}") from None
-    return {"kind": meta["kind"], "config": config, "card": card}
-
-
 _MAX_HEADER = 100 * 1024 * 1024  # a safetensors header is JSON; anything larger is not a checkpoint of ours
 
 
-def read_header(path: str | os.PathLike) -> dict[str, Any]:
-    """A checkpoint's kind and card, read from the safetensors header alone (no torch import, no weights)."""
-    path = Path(path)
+def _header_metadata(path: Path) -> dict:
+    """The string metadata of a safetensors file, parsed from its header by hand (no torch import)."""
     try:
         with open(path, "rb") as f:
             size = int.from_bytes(f.read(8), "little")
@@ -111,13 +82,23 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not a {FORMAT} file (missing or foreign 'format' metadata)")
     if meta.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: unsupported checkpoint version {meta.get('format_version')!r}")
+    return meta
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """Kind, config and card of a checkpoint, without loading its weights or importing torch."""
+    from core.models import config_from_json
+
+    path = Path(path)
+    meta = _header_metadata(path)
     try:
+        config = config_from_json(str(meta.get("kind", "")), str(meta.get("config", "")))
         card = json.loads(meta.get("card", "{}"))
+        if not isinstance(card, dict):
+            raise ValueError("model card is not a JSON object")
     except (ValueError, TypeError) as e:
         raise CheckpointError(f"{path}: bad metadata: {one_line(e)}") from None
-    if not isinstance(card, dict):
-        raise CheckpointError(f"{path}: bad metadata: model card is not a JSON object")
-    return {"kind": str(meta.get("kind", "")), "card": card}
+    return {"kind": meta["kind"], "config": config, "card": card}
 
 
 PLAIN_WEIGHT_SUFFIXES = (".pth", ".pt")

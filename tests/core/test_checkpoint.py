@@ -115,26 +115,21 @@ def test_card_is_plain_json(tmp_path, small):
         read_metadata(path)
 
 
-def test_read_header_reads_kind_and_card_without_torch_or_weights(tmp_path, small):
+def test_read_metadata_needs_neither_torch_nor_the_weights(tmp_path, small):
     import subprocess
     import sys
-
-    from core.checkpoint import read_header
 
     model, config = small
     path = save_checkpoint(tmp_path / "m.safetensors", model, config, {"name": "Test", "epochs": 2})
     meta = read_metadata(path)
-    assert read_header(path) == {"kind": meta["kind"], "card": meta["card"]}
-    assert meta["card"] == {"name": "Test", "epochs": 2}
-    code = f"import sys; from core.checkpoint import read_header; read_header({str(path)!r}); " \
+    assert meta["card"] == {"name": "Test", "epochs": 2} and meta["config"] == config
+    code = f"import sys; from core.checkpoint import read_metadata; read_metadata({str(path)!r}); " \
            "print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
-def test_read_header_refuses_files_that_are_not_our_checkpoints(tmp_path):
-    from core.checkpoint import read_header
-
+def test_read_metadata_refuses_files_that_are_not_our_checkpoints(tmp_path):
     foreign = tmp_path / "foreign.safetensors"
     save_file({"w": torch.zeros(2)}, str(foreign), metadata={"format": "something-else"})
     junk = tmp_path / "junk.safetensors"
@@ -142,7 +137,7 @@ def test_read_header_refuses_files_that_are_not_our_checkpoints(tmp_path):
     for path, cause in ((foreign, "not a shoebox"), (junk, "not a readable"), (tmp_path / "gone.safetensors",
                                                                              "no such file")):
         with pytest.raises(CheckpointError, match=cause):
-            read_header(path)
+            read_metadata(path)
 
 
 class _Evil:

@@ -1,0 +1,228 @@
+"""The before/after viewer: side by side, or one image split by a draggable divider; fit or 100 % zoom."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+SIDE_BY_SIDE, SPLIT = "side", "split"
+FIT, ACTUAL = "fit", "100"
+_GAP = 12  # logical pixels between the two side-by-side images
+_GRAB = 10  # how near the divider a press grabs it
+
+
+class CompareView(QWidget):
+    """Shows an original and its colorized version for comparison."""
+
+    divider_moved = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(240, 180)
+        self.setMouseTracking(True)
+        self._before: QPixmap | None = None
+        self._after: QPixmap | None = None
+        self._message = ""
+        self.mode = SIDE_BY_SIDE
+        self.zoom = FIT
+        self.divider = 0.5  # split position, as a fraction of the image width
+        self._pan = QPointF(0, 0)  # 100 % zoom: offset of the image centre from the view centre
+        self._drag: str | None = None  # 'divider' | 'pan'
+        self._drag_from = QPointF()
+
+    def sizeHint(self) -> QSize:
+        return QSize(800, 560)
+
+    # --- content -------------------------------------------------------------------------------------------
+
+    def set_images(self, before: QImage | None, after: QImage | None) -> None:
+        """Show these images (None clears one side); the pan is reset when the original changes."""
+        new_before = QPixmap.fromImage(before) if before is not None else None
+        if new_before is None or self._before is None or new_before.size() != self._before.size():
+            self._pan = QPointF(0, 0)
+        self._before = new_before
+        self._after = QPixmap.fromImage(after) if after is not None else None
+        self.update()
+
+    def set_after(self, after: QImage | None) -> None:
+        self._after = QPixmap.fromImage(after) if after is not None else None
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        """A line shown over the view, e.g. 'Colorizing the preview…' (empty hides it)."""
+        self._message = text
+        self.update()
+
+    def has_before(self) -> bool:
+        return self._before is not None
+
+    def has_after(self) -> bool:
+        return self._after is not None
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.update()
+
+    def set_zoom(self, zoom: str) -> None:
+        self.zoom = zoom
+        self._pan = QPointF(0, 0)
+        self.update()
+
+    # --- geometry ------------------------------------------------------------------------------------------
+
+    def _areas(self) -> list[QRectF]:
+        """The areas images are placed in: two halves side by side, or the whole view when split."""
+        r = QRectF(self.rect()).adjusted(8, 8, -8, -8)
+        if self.mode == SPLIT:
+            return [r]
+        w = (r.width() - _GAP) / 2
+        return [QRectF(r.left(), r.top(), w, r.height()), QRectF(r.left() + w + _GAP, r.top(), w, r.height())]
+
+    def image_rect(self, area: QRectF | None = None) -> QRectF:
+        """Where the image is drawn (logical pixels) inside an area (default: the first)."""
+        area = area or self._areas()[0]
+        if self._before is None:
+            return QRectF()
+        # the pixmap's own pixel size: at 100 % one image pixel is one physical screen pixel (high-DPI aware)
+        iw, ih = self._before.width(), self._before.height()
+        if self.zoom == FIT:
+            s = min(area.width() / iw, area.height() / ih)
+        else:
+            s = 1.0 / self.devicePixelRatioF()
+        w, h = iw * s, ih * s
+        c = area.center() + (self._pan if self.zoom == ACTUAL else QPointF(0, 0))
+        return QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
+
+    def _divider_x(self) -> float:
+        r = self.image_rect()
+        return r.left() + self.divider * r.width()
+
+    # --- painting ------------------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom == FIT)
+        p.fillRect(self.rect(), self.palette().window().color().darker(115))
+        if self._before is None:
+            self._text(p, QRectF(self.rect()), self._message or "Select a photo to see it before and after")
+            p.end()
+            return
+        if self.mode == SPLIT:
+            self._paint_split(p)
+        else:
+            self._paint_side(p)
+        if self._message:
+            self._banner(p, self._message)
+        p.end()
+
+    def _paint_side(self, p: QPainter) -> None:
+        for area, pix, label in zip(self._areas(), (self._before, self._after), ("Original", "Colorized")):
+            p.save()
+            p.setClipRect(area)
+            if pix is not None:
+                p.drawPixmap(self.image_rect(area), pix, QRectF(pix.rect()))
+            else:
+                p.fillRect(self.image_rect(area), QColor(0, 0, 0, 60))
+            self._label(p, area, label)
+            p.restore()
+
+    def _paint_split(self, p: QPainter) -> None:
+        area = self._areas()[0]
+        r = self.image_rect(area)
+        x = self._divider_x()
+        p.save()
+        p.setClipRect(area)
+        p.drawPixmap(r, self._before, QRectF(self._before.rect()))
+        if self._after is not None:
+            p.setClipRect(QRectF(x, area.top(), area.right() - x, area.height()).intersected(area))
+            p.drawPixmap(r, self._after, QRectF(self._after.rect()))
+        p.restore()
+        p.setPen(QPen(QColor(255, 255, 255, 230), 2))
+        top, bottom = max(r.top(), area.top()), min(r.bottom(), area.bottom())
+        p.drawLine(QPointF(x, top), QPointF(x, bottom))
+        p.setBrush(QColor(255, 255, 255, 230))
+        p.setPen(QPen(QColor(0, 0, 0, 120), 1))
+        p.drawEllipse(QPointF(x, (top + bottom) / 2), 9, 9)
+        self._label(p, area, "Original")
+        self._label(p, area, "Colorized", right=True)
+
+    def _label(self, p: QPainter, area: QRectF, text: str, right: bool = False) -> None:
+        fm = p.fontMetrics()
+        w, h = fm.horizontalAdvance(text) + 14, fm.height() + 6
+        box = QRectF(area.right() - w - 6 if right else area.left() + 6, area.top() + 6, w, h)
+        p.save()
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 150))
+        p.drawRoundedRect(box, 4, 4)
+        p.setPen(QColor("white"))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        p.restore()
+
+    def _banner(self, p: QPainter, text: str) -> None:
+        fm = p.fontMetrics()
+        w, h = fm.horizontalAdvance(text) + 24, fm.height() + 10
+        box = QRectF((self.width() - w) / 2, self.height() - h - 14, w, h)
+        p.save()
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 170))
+        p.drawRoundedRect(box, 6, 6)
+        p.setPen(QColor("white"))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        p.restore()
+
+    def _text(self, p: QPainter, r: QRectF, text: str) -> None:
+        p.setPen(self.palette().windowText().color())
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+
+    # --- mouse: drag the divider, pan at 100 % ---------------------------------------------------------------
+
+    def _near_divider(self, pos: QPointF) -> bool:
+        return self.mode == SPLIT and self._before is not None and abs(pos.x() - self._divider_x()) <= _GRAB
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._before is None:
+            return super().mousePressEvent(event)
+        pos = event.position()
+        if self.mode == SPLIT and (self.zoom == FIT or self._near_divider(pos)):
+            self._drag = "divider"
+            self._move_divider(pos.x())
+        elif self.zoom == ACTUAL:
+            self._drag = "pan"
+            self._drag_from = pos
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if self._drag == "divider":
+            self._move_divider(pos.x())
+        elif self._drag == "pan":
+            self._pan += pos - self._drag_from
+            self._drag_from = pos
+            self._clamp_pan()
+            self.update()
+        elif self._near_divider(pos) or (self.mode == SPLIT and self.zoom == FIT and self._before is not None):
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        elif self.zoom == ACTUAL and self._before is not None:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        else:
+            self.unsetCursor()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._drag = None
+        self.unsetCursor()
+
+    def _move_divider(self, x: float) -> None:
+        r = self.image_rect()
+        if r.width() > 0:
+            self.divider = min(1.0, max(0.0, (x - r.left()) / r.width()))
+            self.divider_moved.emit(self.divider)
+            self.update()
+
+    def _clamp_pan(self) -> None:
+        area = self._areas()[0]
+        r = self.image_rect(area)
+        mx, my = max(0.0, (r.width() - area.width()) / 2), max(0.0, (r.height() - area.height()) / 2)
+        self._pan = QPointF(min(mx, max(-mx, self._pan.x())), min(my, max(-my, self._pan.y())))

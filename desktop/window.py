@@ -1,0 +1,996 @@
+"""The main window: photo list, before/after viewer, model and colour controls, and the batch.
+
+Everything slow runs in desktop.workers; results arrive here by signals. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtGui import (QAction, QActionGroup, QCloseEvent, QColor, QDesktopServices, QDragEnterEvent,
+                           QDropEvent, QIcon, QImage, QKeySequence, QPixmap)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+                               QProgressBar, QPushButton, QSlider, QSplitter, QStackedWidget, QTextBrowser,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from core import resources
+from core.checkpoint import CheckpointError, read_metadata
+from core.images import IMAGE_SUFFIXES
+from desktop import APPLICATION, ORGANIZATION
+from desktop.widgets import ACTUAL, FIT, SIDE_BY_SIDE, SPLIT, CompareView
+from desktop.workers import (BatchOutcome, BatchWorker, Engine, EngineLoader, EngineSettings, PreviewWorker,
+                             ScanWorker, ThumbnailWorker)
+
+RENDER_SIZES = [(128, "128 — fastest"), (192, "192 — fast"), (256, "256 — balanced"),
+                (384, "384 — more detail"), (512, "512 — most detail, slowest")]
+PREVIEW_SIDE = 1600  # the preview is colorized at this size (longest side) at most: quick, yet sharp on screen
+THUMB_SIDE = 64  # logical pixels
+MAX_RECENT = 8
+WAITING, DONE, SKIPPED, FAILED = "waiting", "done", "skipped", "failed"
+_STATE_ROLE = Qt.ItemDataRole.UserRole + 1
+_PATH_ROLE = Qt.ItemDataRole.UserRole
+_FAILED_COLOUR = QColor("#c0392b")
+_DONE_COLOUR = QColor("#2e7d32")
+
+
+def default_output_dir(inputs: Sequence[Path]) -> Path:
+    """A folder that does not exist yet, beside the first input: 'Scans (colorized)', then '(colorized 2)'..."""
+    first = Path(inputs[0]).absolute()
+    base = first if first.is_dir() else first.parent
+    name = base.name or "Photos"
+    parent = base.parent
+    candidate = parent / f"{name} (colorized)"
+    n = 2
+    while candidate.exists():
+        candidate = parent / f"{name} (colorized {n})"
+        n += 1
+    return candidate
+
+
+def read_colorizer_card(path: Path) -> dict:
+    """The card of a checkpoint that can colorize; a CheckpointError for any other file."""
+    header = read_metadata(path)
+    if header["kind"] != "generator":
+        raise CheckpointError(f"{path}: a {header['kind'] or 'unknown'} model, not one that colorizes")
+    return header["card"]
+
+
+def model_label(path: Path, card: dict) -> str:
+    """How a model is named in the picker: its card's name, else its file name."""
+    return str(card.get("name") or path.stem)
+
+
+def card_markdown(path: Path, card: dict) -> str:
+    """The model card beside the file (same name, .md) when there is one, else the card from the file."""
+    md = path.with_suffix(".md")
+    if md.is_file():
+        try:
+            return md.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass
+    if not card:
+        return f"**{path.name}** — no model card."
+    lines = [f"**{path.name}**", ""]
+    lines += [f"- {k}: {v}" for k, v in sorted(card.items()) if not isinstance(v, (dict, list))]
+    return "\n".join(lines)
+
+
+def _eta_text(seconds: float) -> str:
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} min left"
+    return f"about {seconds / 3600:.1f} h left"
+
+
+class MainWindow(QMainWindow):
+    """The app's one window. settings: where to remember things (tests pass a temporary one)."""
+
+    engine_ready = Signal(str)
+    photos_listed = Signal(int)  # photos in the list after a scan
+    preview_ready = Signal(str)  # path whose colorized preview is shown
+    photo_finished = Signal(str, str)  # path, state: one photo of the batch is done, skipped or failed
+    batch_finished = Signal(object)  # BatchOutcome
+
+    def __init__(self, settings: QSettings | None = None, engine: Engine | None = None) -> None:
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings(ORGANIZATION, APPLICATION)
+        self.engine = engine if engine is not None else Engine()
+        self.setWindowTitle(APPLICATION)
+        self.setAcceptDrops(True)
+
+        # one thread each: the engine (start-up, then previews in order), files (scans, thumbnails), the batch
+        self._engine_pool, self._files_pool, self._batch_pool = QThreadPool(self), QThreadPool(self), QThreadPool(self)
+        for pool in (self._engine_pool, self._files_pool, self._batch_pool):
+            pool.setMaxThreadCount(1)
+        self._stop_files = threading.Event()
+        self._recent_workers: deque = deque(maxlen=64)  # keeps workers' signal objects alive until delivered
+
+        self._roots: list[Path] = []
+        self._items: dict[str, QListWidgetItem] = {}
+        self._output_choice: Path | None = None  # chosen by the person; None: a new folder beside the photos
+        self._auto_output: Path | None = None
+        self._batch: BatchWorker | None = None
+        self._batch_started = 0.0
+        self._batch_counts = {"processed": 0, "skipped": 0, "total": 0}
+        self.last_outcome: BatchOutcome | None = None
+        self._preview_token = 0
+        self._preview_original: tuple[str, object] | None = None  # (path, PIL image at preview size)
+        self._preview_running: PreviewWorker | None = None
+        self._preview_pending: PreviewWorker | None = None
+        self._engine_state = "idle"  # idle | loading | ready | failed
+        self._models: list[Path] = []
+
+        self._build_actions()
+        self._build_ui()
+        self._build_menus()
+        self._restore()
+        self._preview_timer = QTimer(self, singleShot=True, interval=250)
+        self._preview_timer.timeout.connect(lambda: self._request_preview(reuse_original=True))
+        self._update_enabled()
+
+    # ---------------------------------------------------------------------------------------------- building
+
+    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
+        a = QAction(text, self)
+        a.triggered.connect(slot)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+        self.addAction(a)
+        return a
+
+    def _build_actions(self) -> None:
+        self.act_open_files = self._action("Open &files…", self.open_files_dialog, QKeySequence.StandardKey.Open,
+                                           "Add photos to the list")
+        self.act_open_folder = self._action("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O",
+                                            "Add every photo in a folder and its subfolders")
+        self.act_output = self._action("Choose &output folder…", self.choose_output_dialog, "Ctrl+Shift+E",
+                                       "Where the colorized photos are saved")
+        self.act_open_output = self._action("Show output folder", self.open_output_folder, "Ctrl+Shift+F",
+                                            "Open the output folder in your file manager")
+        self.act_clear = self._action("&Clear list", self.clear_photos, None, "Remove all photos from the list "
+                                      "(the files are not touched)")
+        self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_colorize = self._action("&Colorize all", self.colorize_all, "Ctrl+Return",
+                                         "Colorize every photo in the list into the output folder (Ctrl+Enter)")
+        self.act_cancel = self._action("Ca&ncel", self.cancel_batch, "Esc",
+                                       "Stop after the current photo; finished photos are kept (Esc)")
+        self.act_add_model = self._action("&Add model…", self.add_model_dialog, "Ctrl+M",
+                                          "Use another model (.safetensors checkpoint)")
+        self.act_side = self._action("&Side by side", lambda: self.set_view_mode(SIDE_BY_SIDE), "Ctrl+2",
+                                     "Original and colorized next to each other (Ctrl+2)")
+        self.act_split = self._action("S&plit view", lambda: self.set_view_mode(SPLIT), "Ctrl+3",
+                                      "One image, original left of the divider, colour right; drag the divider "
+                                      "(Ctrl+3)")
+        self.act_fit = self._action("&Fit to window", lambda: self.set_zoom(FIT), "Ctrl+0",
+                                    "Show the whole photo (Ctrl+0)")
+        self.act_actual = self._action("&100 %", lambda: self.set_zoom(ACTUAL), "Ctrl+1",
+                                       "One preview pixel per screen pixel; drag to move around (Ctrl+1)")
+        for pair in ((self.act_side, self.act_split), (self.act_fit, self.act_actual)):
+            group = QActionGroup(self)
+            for a in pair:
+                a.setCheckable(True)
+                group.addAction(a)
+
+    def _build_menus(self) -> None:
+        m = self.menuBar().addMenu("&File")
+        m.addActions([self.act_open_files, self.act_open_folder])
+        self.recent_menu = m.addMenu("Open &recent")
+        m.addSeparator()
+        m.addActions([self.act_output, self.act_open_output])
+        m.addSeparator()
+        m.addActions([self.act_clear, self.act_quit])
+        m = self.menuBar().addMenu("&Colorize")
+        m.addActions([self.act_colorize, self.act_cancel])
+        m = self.menuBar().addMenu("&Model")
+        m.addAction(self.act_add_model)
+        m = self.menuBar().addMenu("&View")
+        m.addActions([self.act_side, self.act_split])
+        m.addSeparator()
+        m.addActions([self.act_fit, self.act_actual])
+        self._fill_recent_menu()
+
+    def _tool(self, action: QAction) -> QToolButton:
+        b = QToolButton()
+        b.setDefaultAction(action)
+        b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        return b
+
+    def _build_ui(self) -> None:
+        # left: the photos
+        self.photo_list = QListWidget()
+        self.photo_list.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
+        self.photo_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.photo_list.setUniformItemSizes(True)
+        self.photo_list.setSpacing(2)
+        self.photo_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.photo_list.setWordWrap(False)
+        self.photo_list.currentItemChanged.connect(lambda *_: self._request_preview())
+        self.photo_list.setToolTip("Your photos. Select one to see it before and after.")
+        hint = QLabel("Drop photos or folders of photos here\n\nor use File ▸ Open files… (Ctrl+O)\n"
+                      "and File ▸ Open folder… (Ctrl+Shift+O)")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        hint.setFrameShape(QFrame.Shape.StyledPanel)
+        self.list_stack = QStackedWidget()
+        self.list_stack.addWidget(hint)
+        self.list_stack.addWidget(self.photo_list)
+        self.list_count = QLabel("No photos yet")
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.list_stack, 1)
+        lv.addWidget(self.list_count)
+
+        # right: viewer with its view buttons
+        self.viewer = CompareView()
+        self.viewer.setToolTip("Split view: drag the divider. At 100 %: drag to move around.")
+        view_bar = QHBoxLayout()
+        for group in ((self.act_side, self.act_split), (self.act_fit, self.act_actual)):
+            for a in group:
+                view_bar.addWidget(self._tool(a))
+            view_bar.addSpacing(16)
+        view_bar.addStretch(1)
+        self.preview_info = QLabel("")
+        view_bar.addWidget(self.preview_info)
+
+        # controls: model and colour
+        self.model_combo = QComboBox()
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(18)
+        self.model_combo.setToolTip("The model that predicts the colours. A change applies from the next photo.")
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
+        add_model = QToolButton()
+        add_model.setDefaultAction(self.act_add_model)
+        self.model_card = QTextBrowser()
+        self.model_card.setOpenExternalLinks(True)
+        self.model_card.setMaximumHeight(96)
+        self.model_card.setToolTip("The model card: how this model was trained.")
+        self.render_combo = QComboBox()
+        for size, text in RENDER_SIZES:
+            self.render_combo.addItem(text, size)
+        self.render_combo.setToolTip("The size the colour is worked out at. Your photo keeps its full size and "
+                                     "sharpness either way.")
+        self.render_combo.currentIndexChanged.connect(self._engine_settings_changed)
+        render_hint = QLabel("Smaller is faster; larger gives more colour detail.")
+        render_hint.setWordWrap(True)
+        render_hint.setStyleSheet("color: palette(placeholder-text);")
+        self.saturation = QSlider(Qt.Orientation.Horizontal)
+        self.saturation.setRange(0, 200)
+        self.saturation.setSingleStep(5)
+        self.saturation.setPageStep(25)
+        self.saturation.setValue(100)
+        self.saturation.setToolTip("How strong the predicted colour is: 100 % is as the model predicts it, "
+                                   "0 % is black and white.")
+        self.saturation_label = QLabel("100 %")
+        self.saturation_label.setMinimumWidth(self.saturation_label.fontMetrics().horizontalAdvance("200 %") + 6)
+        self.saturation.valueChanged.connect(self._saturation_changed)
+        self.device_label = QLabel("loading…")
+        self.device_label.setToolTip("Where the colorizing runs: your graphics card (GPU) when there is one, "
+                                     "else the processor (CPU).")
+
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(add_model)
+        sat_row = QHBoxLayout()
+        sat_row.addWidget(self.saturation, 1)
+        sat_row.addWidget(self.saturation_label)
+        settings_box = QGroupBox("Model and colour")
+        form = QFormLayout(settings_box)
+        form.addRow("Model:", model_row)
+        form.addRow(self.model_card)
+        form.addRow("Render size:", self.render_combo)
+        form.addRow("", render_hint)
+        form.addRow("Saturation:", sat_row)
+        form.addRow("Device:", self.device_label)
+
+        # the batch
+        self.output_edit = QLineEdit()
+        self.output_edit.setReadOnly(True)
+        self.output_edit.setPlaceholderText("A new folder beside your photos")
+        self.output_edit.setToolTip("Where the colorized photos are saved. Your originals are never changed, and "
+                                    "a photo already in this folder is not redone.")
+        choose_out = QToolButton()
+        choose_out.setDefaultAction(self.act_output)
+        self.beside_button = QToolButton()
+        self.beside_button.setText("Beside photos")
+        self.beside_button.setToolTip("Save into a new folder beside your photos (the default)")
+        self.beside_button.clicked.connect(lambda: self.set_output_dir(None))
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.output_edit, 1)
+        out_row.addWidget(choose_out)
+        out_row.addWidget(self.beside_button)
+        self.colorize_button = QPushButton("Colorize all")
+        self.colorize_button.setToolTip(self.act_colorize.toolTip())
+        self.colorize_button.clicked.connect(self.colorize_all)
+        self.colorize_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip(self.act_cancel.toolTip())
+        self.cancel_button.clicked.connect(self.cancel_batch)
+        self.open_output_button = QPushButton("Open output folder")
+        self.open_output_button.setToolTip(self.act_open_output.toolTip())
+        self.open_output_button.clicked.connect(self.open_output_folder)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.colorize_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_output_button)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")  # "%v of %m" once a batch runs
+        self.progress.setValue(0)
+        self.eta_label = QLabel("")
+        self.summary_label = QLabel("")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        batch_box = QGroupBox("Colorize the whole list")
+        bv = QVBoxLayout(batch_box)
+        out_label = QLabel("Save to:")
+        bv.addWidget(out_label)
+        bv.addLayout(out_row)
+        bv.addLayout(buttons)
+        bv.addWidget(self.progress)
+        bv.addWidget(self.eta_label)
+        bv.addWidget(self.summary_label)
+        bv.addStretch(1)
+
+        controls = QHBoxLayout()
+        controls.addWidget(settings_box, 1)
+        controls.addWidget(batch_box, 1)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addLayout(view_bar)
+        rv.addWidget(self.viewer, 1)
+        rv.addLayout(controls)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([300, 900])
+        self.setCentralWidget(self.splitter)
+        self.engine_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.engine_label)
+        self.resize(1280, 860)
+
+    # ------------------------------------------------------------------------------------- settings (QSettings)
+
+    def _restore(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        splitter = s.value("window/splitter")
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self.splitter.restoreState(splitter)
+        self.set_view_mode(str(s.value("view/mode", SIDE_BY_SIDE)))
+        self.set_zoom(str(s.value("view/zoom", FIT)))
+        self.set_render_size(_int(s.value("render_size"), 256), save=False)
+        self.set_saturation(_float(s.value("saturation"), 1.0), save=False)
+        out = s.value("output_dir")
+        self._output_choice = Path(out) if out else None
+        self._load_models(str(s.value("model") or ""))
+        self._show_output()
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("view/mode", self.viewer.mode)
+        s.setValue("view/zoom", self.viewer.zoom)
+        s.setValue("render_size", self.render_size())
+        s.setValue("saturation", self.saturation_value())
+        model = self.current_model()
+        s.setValue("model", str(model) if model else "")
+        if self._output_choice is not None:
+            s.setValue("output_dir", str(self._output_choice))
+        else:
+            s.remove("output_dir")
+        s.sync()
+
+    def recent_folders(self) -> list[str]:
+        return [str(p) for p in _list(self.settings.value("recent_folders"))]
+
+    def _remember_folder(self, folder: Path) -> None:
+        folders = [str(folder)] + [f for f in self.recent_folders() if f != str(folder)]
+        self.settings.setValue("recent_folders", folders[:MAX_RECENT])
+        self._fill_recent_menu()
+
+    def _fill_recent_menu(self) -> None:
+        if not hasattr(self, "recent_menu"):
+            return
+        self.recent_menu.clear()
+        for f in self.recent_folders():
+            a = self.recent_menu.addAction(f)
+            a.triggered.connect(lambda _=False, f=f: self.add_paths([Path(f)]))
+        self.recent_menu.setEnabled(bool(self.recent_folders()))
+
+    def _start_dir(self) -> str:
+        recent = self.recent_folders()
+        return recent[0] if recent else str(Path.home())
+
+    # ---------------------------------------------------------------------------------------------- the engine
+
+    def start_engine(self) -> None:
+        """Load torch, the colorizer and the model in the background; engine_ready is emitted when done."""
+        if self._engine_state in ("loading", "ready"):
+            return
+        self._engine_state = "loading"
+        self.engine.settings = self._engine_settings()
+        self.engine_label.setText("Loading the colorizer engine and model…")
+        self.device_label.setText("loading…")
+        loader = EngineLoader(self.engine)
+        loader.signals.ready.connect(self._on_engine_ready)
+        loader.signals.failed.connect(self._on_engine_failed)
+        loader.signals.model_failed.connect(self._on_model_failed)
+        self._recent_workers.append(loader)
+        self._engine_pool.start(loader)
+        self._update_enabled()
+
+    def _on_engine_ready(self, device_name: str) -> None:
+        self._engine_state = "ready"
+        self.device_label.setText(device_name)
+        self._show_engine_status()
+        self._update_enabled()
+        self._request_preview(reuse_original=True)
+        self.engine_ready.emit(device_name)
+
+    def _show_engine_status(self) -> None:
+        if self._engine_state != "ready":
+            return
+        name = self.engine.device_name or "CPU"
+        self.engine_label.setText(f"Ready — colorizing on {name}" if self.current_model() is not None
+                                  else f"Engine ready on {name} — add a model to colorize")
+
+    def _on_engine_failed(self, message: str) -> None:
+        self._engine_state = "failed"
+        self.device_label.setText("—")
+        self.engine_label.setText("The colorizer engine could not start")
+        self._update_enabled()
+        QMessageBox.critical(self, APPLICATION, f"The colorizer engine could not start:\n\n{message}")
+
+    def _on_model_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"The model could not be loaded: {message}", 15000)
+
+    def _engine_settings(self) -> EngineSettings:
+        return EngineSettings(self.current_model(), self.render_size(), self.saturation_value())
+
+    def _engine_settings_changed(self) -> None:
+        self.engine.settings = self._engine_settings()  # the next photo, preview or batch, uses these
+        self.save_settings()
+        self._preview_timer.start()
+
+    # ------------------------------------------------------------------------------------------------- models
+
+    def _load_models(self, wanted: str = "") -> None:
+        bundled = resources.bundled_checkpoints() if resources.MODELS.is_dir() else []
+        user = [Path(p) for p in _list(self.settings.value("user_models")) if Path(p).is_file()]
+        self._models = []
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for path in bundled + [u for u in user if u not in bundled]:
+            try:
+                card = read_colorizer_card(path)
+            except CheckpointError:
+                continue
+            self._models.append(path)
+            tag = "" if path in bundled else " (added)"
+            self.model_combo.addItem(model_label(path, card) + tag, str(path))
+            self.model_combo.setItemData(self.model_combo.count() - 1, str(path), Qt.ItemDataRole.ToolTipRole)
+        if not self._models:
+            self.model_combo.addItem("No model — add one with Add model", "")
+        index = self.model_combo.findData(wanted) if wanted else -1
+        if index < 0:
+            try:
+                index = self.model_combo.findData(str(resources.default_checkpoint()))
+            except OSError:  # no DEFAULT file: no default model shipped
+                index = -1
+        self.model_combo.setCurrentIndex(max(index, 0))
+        self.model_combo.blockSignals(False)
+        self._show_card()
+
+    def current_model(self) -> Path | None:
+        data = self.model_combo.currentData()
+        return Path(data) if data else None
+
+    def models(self) -> list[Path]:
+        return list(self._models)
+
+    def select_model(self, path: Path) -> None:
+        index = self.model_combo.findData(str(path))
+        if index < 0:
+            raise ValueError(f"{path} is not in the model list")
+        self.model_combo.setCurrentIndex(index)
+
+    def _model_changed(self) -> None:
+        self._show_card()
+        self._engine_settings_changed()
+        self._show_engine_status()
+        model = self.current_model()
+        if model is not None:
+            self.statusBar().showMessage(f"Model: {model.name} — used from the next photo", 5000)
+        self._update_enabled()
+
+    def _show_card(self) -> None:
+        model = self.current_model()
+        if model is None:
+            self.model_card.setMarkdown("No model yet. Add a model file (`.safetensors`) with **Add model**.")
+            return
+        try:
+            card = read_colorizer_card(model)
+        except CheckpointError as e:
+            self.model_card.setPlainText(str(e))
+            return
+        self.model_card.setMarkdown(card_markdown(model, card))
+
+    def add_model(self, path: Path) -> None:
+        """Add a .safetensors checkpoint to the picker and select it; a CheckpointError if it cannot colorize."""
+        path = Path(path).absolute()
+        read_colorizer_card(path)
+        user = [p for p in _list(self.settings.value("user_models")) if Path(p) != path] + [str(path)]
+        self.settings.setValue("user_models", user)
+        self._load_models(str(path))
+        self._model_changed()
+
+    def add_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a model", self._start_dir(),
+                                              "Models (*.safetensors);;All files (*)")
+        if path:
+            try:
+                self.add_model(Path(path))
+            except CheckpointError as e:
+                QMessageBox.warning(self, APPLICATION, f"This file cannot be used as a model:\n\n{e}")
+
+    # --------------------------------------------------------------------------------------- colour controls
+
+    def render_size(self) -> int:
+        return int(self.render_combo.currentData())
+
+    def set_render_size(self, size: int, save: bool = True) -> None:
+        """Select a render size (a multiple of 32; one not in the list is added)."""
+        if size < 32 or size % 32:
+            size = 256
+        index = self.render_combo.findData(size)
+        if index < 0:
+            self.render_combo.addItem(str(size), size)
+            index = self.render_combo.count() - 1
+        self.render_combo.blockSignals(not save)
+        self.render_combo.setCurrentIndex(index)
+        self.render_combo.blockSignals(False)
+
+    def saturation_value(self) -> float:
+        return self.saturation.value() / 100.0
+
+    def set_saturation(self, value: float, save: bool = True) -> None:
+        self.saturation.blockSignals(not save)
+        self.saturation.setValue(round(max(0.0, min(2.0, value)) * 100))
+        self.saturation.blockSignals(False)
+        self.saturation_label.setText(f"{self.saturation.value()} %")
+
+    def _saturation_changed(self, value: int) -> None:
+        self.saturation_label.setText(f"{value} %")
+        self._engine_settings_changed()
+
+    def set_view_mode(self, mode: str) -> None:
+        mode = mode if mode in (SIDE_BY_SIDE, SPLIT) else SIDE_BY_SIDE
+        self.viewer.set_mode(mode)
+        self.act_side.setChecked(mode == SIDE_BY_SIDE)
+        self.act_split.setChecked(mode == SPLIT)
+
+    def set_zoom(self, zoom: str) -> None:
+        zoom = zoom if zoom in (FIT, ACTUAL) else FIT
+        self.viewer.set_zoom(zoom)
+        self.act_fit.setChecked(zoom == FIT)
+        self.act_actual.setChecked(zoom == ACTUAL)
+
+    # ------------------------------------------------------------------------------------------ adding photos
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+        else:
+            event.ignore()
+
+    def open_files_dialog(self) -> None:
+        pattern = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+        files, _ = QFileDialog.getOpenFileNames(self, "Add photos", self._start_dir(),
+                                                f"Photos ({pattern});;All files (*)")
+        if files:
+            self.add_paths([Path(f) for f in files])
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", self._start_dir())
+        if folder:
+            self.add_paths([Path(folder)])
+
+    def add_paths(self, paths: Iterable[Path]) -> None:
+        """Add files and folders (searched recursively); the photos are listed once the scan is done."""
+        new_roots: list[Path] = []
+        for p in map(Path, paths):
+            p = p.absolute()
+            if p.is_dir() or (p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+                if p not in self._roots and p not in new_roots:
+                    new_roots.append(p)
+            elif p.is_file():
+                self._add_item(str(p), FAILED, f"{p}: not a photo this app can read "
+                               f"(it reads {', '.join(sorted(s[1:].upper() for s in IMAGE_SUFFIXES))})")
+            else:
+                self.statusBar().showMessage(f"Not found: {p}", 8000)
+        for r in new_roots:
+            self._remember_folder(r if r.is_dir() else r.parent)
+        if not new_roots:
+            self._after_list_change()
+            return
+        self._roots += new_roots
+        self._show_output()
+        self.statusBar().showMessage("Looking for photos…")
+        scan = ScanWorker(new_roots, self.output_dir())
+        scan.signals.found.connect(self._on_scanned)
+        self._recent_workers.append(scan)
+        self._files_pool.start(scan)
+
+    def _on_scanned(self, found: list, refused: list) -> None:
+        new = [p for p in found if p not in self._items]
+        for p in new:
+            self._add_item(p, WAITING, "")
+        for p, msg in refused:
+            self._add_item(p, FAILED, msg)
+        self.statusBar().showMessage(f"Found {len(found)} photo(s)" if found else "No photos found there", 5000)
+        if new:
+            thumbs = ThumbnailWorker(new, round(THUMB_SIDE * self.devicePixelRatioF()), self._stop_files)
+            thumbs.signals.thumbnail.connect(self._on_thumbnail)
+            thumbs.signals.failed.connect(self._on_thumbnail_failed)
+            self._recent_workers.append(thumbs)
+            self._files_pool.start(thumbs)
+        self._after_list_change()
+        self.photos_listed.emit(self.photo_list.count())
+
+    def _after_list_change(self) -> None:
+        n = self.photo_list.count()
+        self.list_stack.setCurrentIndex(1 if n else 0)
+        self.list_count.setText(f"{n} photo(s)" if n else "No photos yet")
+        if n and self.photo_list.currentItem() is None:
+            self.photo_list.setCurrentRow(0)
+        self._update_enabled()
+
+    def _add_item(self, path: str, state: str, message: str) -> QListWidgetItem:
+        item = self._items.get(path)
+        if item is None:
+            item = QListWidgetItem(self._placeholder_icon(), "")
+            item.setData(_PATH_ROLE, path)
+            self.photo_list.addItem(item)
+            self._items[path] = item
+        self._set_state(path, state, message)
+        return item
+
+    def _placeholder_icon(self) -> QIcon:
+        pix = QPixmap(THUMB_SIDE, THUMB_SIDE)
+        pix.fill(QColor(128, 128, 128, 60))
+        return QIcon(pix)
+
+    def _set_state(self, path: str, state: str, message: str) -> None:
+        item = self._items.get(path)
+        if item is None:
+            return
+        item.setData(_STATE_ROLE, state)
+        words = {WAITING: "waiting", DONE: "done", SKIPPED: "done earlier (kept as it was)", FAILED: "failed"}[state]
+        if state == FAILED and message:
+            words = f"failed — {_short_reason(message, path)}"
+        item.setText(f"{Path(path).name}\n{words}")
+        item.setToolTip(f"{path}\n{message}" if message else path)
+        colour = {FAILED: _FAILED_COLOUR, DONE: _DONE_COLOUR}.get(state)
+        item.setForeground(colour if colour is not None else self.palette().text().color())
+
+    def _on_thumbnail(self, path: str, image: QImage) -> None:
+        item = self._items.get(path)
+        if item is not None:
+            pix = QPixmap.fromImage(image)
+            pix.setDevicePixelRatio(self.devicePixelRatioF())
+            item.setIcon(QIcon(pix))
+
+    def _on_thumbnail_failed(self, path: str, message: str) -> None:
+        self._set_state(path, FAILED, message)
+
+    def photo_state(self, path: str | Path) -> tuple[str, str]:
+        """(state, reason) of a listed photo: state is waiting, done, skipped or failed."""
+        item = self._items[str(path)]
+        return item.data(_STATE_ROLE), item.toolTip().partition("\n")[2]
+
+    def photos(self) -> list[str]:
+        return [self.photo_list.item(i).data(_PATH_ROLE) for i in range(self.photo_list.count())]
+
+    def clear_photos(self) -> None:
+        if self._batch is not None:
+            return
+        self._roots.clear()
+        self._items.clear()
+        self.photo_list.clear()
+        self._auto_output = None
+        self._preview_original = None
+        self.viewer.set_images(None, None)
+        self._show_output()
+        self._after_list_change()
+
+    # ------------------------------------------------------------------------------------------------ preview
+
+    def _selected_path(self) -> str | None:
+        item = self.photo_list.currentItem()
+        return item.data(_PATH_ROLE) if item is not None else None
+
+    def _is_current(self, token: int) -> bool:
+        return token == self._preview_token  # read from worker threads: an int compare, safe under the GIL
+
+    def _request_preview(self, reuse_original: bool = False) -> None:
+        path = self._selected_path()
+        self._preview_token += 1
+        if path is None:
+            self.viewer.set_images(None, None)
+            self.viewer.set_message("")
+            return
+        original = None
+        if reuse_original and self._preview_original and self._preview_original[0] == path:
+            original = self._preview_original[1]
+            if self._can_colorize():
+                self.viewer.set_message("Colorizing the preview…")
+        else:
+            self._preview_original = None
+            self.viewer.set_images(None, None)
+            self.viewer.set_message("Opening…")
+            self.preview_info.setText("")
+        if original is not None and not self._can_colorize():
+            self.viewer.set_message(self._why_no_colour())
+            return
+        worker = PreviewWorker(self.engine, path, PREVIEW_SIDE, self._preview_token, self._is_current, original)
+        worker.signals.original.connect(self._on_preview_original)
+        worker.signals.colorized.connect(self._on_preview_colorized)
+        worker.signals.failed.connect(self._on_preview_failed)
+        worker.signals.finished.connect(self._on_preview_worker_done)
+        # one preview at a time and at most one waiting: scrolling through the list never piles up work
+        if self._preview_running is None:
+            self._start_preview(worker)
+        else:
+            self._preview_pending = worker
+
+    def _start_preview(self, worker: PreviewWorker) -> None:
+        self._preview_running = worker
+        self._engine_pool.start(worker)
+
+    def _on_preview_worker_done(self) -> None:
+        self._preview_running, pending, self._preview_pending = None, self._preview_pending, None
+        if pending is not None and pending.token == self._preview_token:
+            self._start_preview(pending)
+
+    def _can_colorize(self) -> bool:
+        return self._engine_state == "ready" and self.current_model() is not None
+
+    def _on_preview_original(self, token: int, path: str, image: QImage, pil) -> None:
+        if token != self._preview_token:
+            return
+        self._preview_original = (path, pil)
+        self.viewer.set_images(image, None)
+        self.viewer.set_message("Colorizing the preview…" if self._can_colorize() else self._why_no_colour())
+
+    def _why_no_colour(self) -> str:
+        if self._engine_state in ("idle", "loading"):
+            return "The preview is colorized once the engine has loaded…"
+        if self.current_model() is None:
+            return "No model — add one with Model ▸ Add model…"
+        return "" if self._engine_state == "ready" else "The colorizer engine could not start"
+
+    def _on_preview_colorized(self, token: int, path: str, image: QImage, seconds: float) -> None:
+        if token != self._preview_token:
+            return
+        self.viewer.set_after(image)
+        self.viewer.set_message("")
+        self.preview_info.setText(f"Preview {image.width()}×{image.height()}, colorized in {seconds:.1f} s")
+        self.preview_ready.emit(path)
+
+    def _on_preview_failed(self, token: int, path: str, message: str) -> None:
+        if token != self._preview_token:
+            return
+        self.viewer.set_message(_short_reason(message, path))
+
+    # -------------------------------------------------------------------------------------------------- batch
+
+    def output_dir(self) -> Path:
+        """The chosen output folder, else a new folder beside the photos (fixed once computed for this list)."""
+        if self._output_choice is not None:
+            return self._output_choice
+        if self._auto_output is None and self._roots:
+            self._auto_output = default_output_dir(self._roots)
+        return self._auto_output or Path.home() / "Colorized photos"
+
+    def set_output_dir(self, folder: Path | None) -> None:
+        """Use this output folder (None: a new folder beside the photos)."""
+        self._output_choice = Path(folder).absolute() if folder else None
+        self._show_output()
+        self.save_settings()
+
+    def choose_output_dialog(self) -> None:
+        start = str(self._output_choice or (self._roots[0].parent if self._roots else self._start_dir()))
+        folder = QFileDialog.getExistingDirectory(self, "Save the colorized photos in", start)
+        if folder:
+            self.set_output_dir(Path(folder))
+
+    def _show_output(self) -> None:
+        if self._output_choice is None and not self._roots:
+            self.output_edit.clear()
+        else:
+            self.output_edit.setText(str(self.output_dir()))
+        self.beside_button.setEnabled(self._output_choice is not None)
+
+    def open_output_folder(self) -> None:
+        out = self.last_outcome.out_dir if self.last_outcome else self.output_dir()
+        if out.is_dir():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(out)))
+        else:
+            self.statusBar().showMessage(f"{out} does not exist yet", 5000)
+
+    def colorize_all(self) -> None:
+        if self._batch is not None or not self._roots or not self._can_colorize():
+            return
+        out = self.output_dir()
+        for path, item in self._items.items():
+            if item.data(_STATE_ROLE) != FAILED or Path(path).suffix.lower() in IMAGE_SUFFIXES:
+                self._set_state(path, WAITING, "")
+        worker = BatchWorker(self.engine, self._roots, out)
+        worker.signals.planned.connect(self._on_batch_planned)
+        worker.signals.result.connect(self._on_batch_result)
+        worker.signals.finished.connect(self._on_batch_finished)
+        self._batch = worker
+        self._batch_started = time.monotonic()
+        self._batch_counts = {"processed": 0, "skipped": 0, "total": 0}
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("%v of %m")
+        self.eta_label.setText("Starting…")
+        self.summary_label.setText("")
+        self.engine_label.setText(f"Colorizing into {out}")
+        self._update_enabled()
+        self._batch_pool.start(worker)
+
+    def cancel_batch(self) -> None:
+        if self._batch is not None:
+            self._batch.cancel()
+            self.eta_label.setText("Stopping after the current photo…")
+            self.cancel_button.setEnabled(False)
+            self.act_cancel.setEnabled(False)
+
+    def _on_batch_planned(self, total: int) -> None:
+        self._batch_counts["total"] = total
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(0)
+
+    def _on_batch_result(self, src: str, status: str, message: str) -> None:
+        state = {"done": DONE, "skipped": SKIPPED}.get(status, FAILED)
+        if src not in self._items:
+            self._add_item(src, state, message)
+            self._after_list_change()
+        self._set_state(src, state, "" if state == DONE else message)
+        c = self._batch_counts
+        if state == SKIPPED:
+            c["skipped"] += 1
+        else:
+            c["processed"] += 1
+        finished = c["processed"] + c["skipped"]
+        self.progress.setValue(finished)
+        left = c["total"] - finished
+        if c["processed"] and left > 0 and not (self._batch and self._batch.cancelled):
+            per_photo = (time.monotonic() - self._batch_started) / c["processed"]
+            self.eta_label.setText(f"{finished} of {c['total']} — {_eta_text(per_photo * left)}")
+        self.photo_finished.emit(src, state)
+
+    def _on_batch_finished(self, outcome: BatchOutcome) -> None:
+        self._batch = None
+        self.last_outcome = outcome
+        self.progress.setRange(0, max(outcome.total, 1))
+        self.eta_label.setText("")
+        n_done, n_skip, n_fail = len(outcome.done), len(outcome.skipped), len(outcome.failed)
+        if outcome.error:
+            head = f"The batch could not run: {outcome.error}"
+        elif outcome.cancelled:
+            head = f"Cancelled: {n_done} colorized, {n_skip} already there, {n_fail} failed; the rest is untouched"
+        else:
+            head = f"Finished in {_duration(outcome.seconds)}: {n_done} colorized, {n_skip} already there, " \
+                   f"{n_fail} failed"
+        self.summary_label.setText(f"{head}.\nSaved in {outcome.out_dir}")
+        self._show_engine_status()
+        self.statusBar().showMessage(head, 15000)
+        self._update_enabled()
+        if outcome.failed or outcome.error:
+            box = QMessageBox(QMessageBox.Icon.Warning, APPLICATION, head + ".", QMessageBox.StandardButton.Ok, self)
+            box.setInformativeText("These photos were not colorized (your originals are unchanged):")
+            box.setDetailedText("\n".join(msg for _, msg in outcome.failed) or outcome.error)
+            box.setWindowModality(Qt.WindowModality.NonModal)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.failures_box = box
+            box.show()
+        self.batch_finished.emit(outcome)
+
+    def batch_running(self) -> bool:
+        return self._batch is not None
+
+    # ------------------------------------------------------------------------------------------------- common
+
+    def _update_enabled(self) -> None:
+        running = self._batch is not None
+        has_photos = bool(self._roots)
+        can = self._can_colorize() and has_photos and not running
+        for w in (self.act_colorize, self.colorize_button):
+            w.setEnabled(can)
+        why = ("" if can else "Add photos first" if not has_photos else "Running…" if running
+               else "Waiting for the engine to load" if self._engine_state in ("idle", "loading")
+               else "Choose a model first" if self.current_model() is None else "The engine could not start")
+        self.colorize_button.setToolTip(self.act_colorize.toolTip() + (f"\n({why})" if why else ""))
+        for w in (self.act_cancel, self.cancel_button):
+            w.setEnabled(running and not self._batch.cancelled)
+        # switching models stays possible during a batch: it applies from the next photo
+        for w in (self.act_clear, self.act_output, self.act_add_model):
+            w.setEnabled(not running)
+        self.beside_button.setEnabled(not running and self._output_choice is not None)
+        self.open_output_button.setEnabled(self.last_outcome is not None and self.last_outcome.out_dir.is_dir())
+        self.act_open_output.setEnabled(self.open_output_button.isEnabled())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._batch is not None:
+            self._batch.cancel()
+        self._stop_files.set()
+        self._preview_token += 1
+        self.save_settings()
+        for pool in (self._batch_pool, self._files_pool, self._engine_pool):
+            pool.waitForDone()
+        super().closeEvent(event)
+
+
+def _short_reason(message: str, path: str) -> str:
+    """A failure message without the leading file path (the list already shows the file)."""
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def _list(value) -> list:
+    """A QSettings list value (an INI file gives a single string for a one-item list, None for none)."""
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _float(value, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default

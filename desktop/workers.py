@@ -1,0 +1,305 @@
+"""Background work for the window: engine start-up, folder scans, thumbnails, previews and the batch.
+
+Each worker is a QRunnable that reports through its `signals` object only; the window never touches a worker's
+state other than asking it to stop. torch and the colorizer are imported here, inside `Engine.load`, never at
+module import, so the window can appear before they load.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from PIL import Image
+from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtGui import QImage
+
+from core import batch
+from core.errors import one_line
+from core.images import ImageError, open_preview
+
+
+class NoModelError(Exception):
+    """No model is chosen (none bundled and none added)."""
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What the next photo is colorized with; the window replaces it whenever a control changes."""
+
+    checkpoint: Path | None = None
+    render_size: int = 256
+    saturation: float = 1.0
+
+
+class Engine:
+    """The one Colorizer the app uses, shared by the preview and batch workers.
+
+    Every call colorizes with the settings current at that moment, so a model switched in the window is used
+    from the next photo on. A lock keeps the preview and the batch from using the model at the same time.
+    """
+
+    def __init__(self, device: str = "auto") -> None:
+        self._device_request = device
+        self._lock = threading.Lock()
+        self._colorizer: Any = None
+        self.settings = EngineSettings()
+        self.device: str | None = None
+        self.device_name = ""
+
+    @property
+    def ready(self) -> bool:
+        return self.device is not None
+
+    def load(self) -> str:
+        """Import torch and the colorizer and pick the device (slow: run it in a worker); returns the device name."""
+        import torch
+
+        from core.colorizer import pick_device
+
+        device = pick_device(self._device_request)
+        self.device_name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else "CPU"
+        self.device = device
+        return self.device_name
+
+    def _current(self) -> Any:
+        """The colorizer for the current settings, loading the model when it changed (call with the lock held)."""
+        from core.colorizer import Colorizer
+
+        if not self.ready:
+            raise RuntimeError("the colorizer engine is still loading")
+        s = self.settings
+        if s.checkpoint is None:
+            raise NoModelError("no model: add one with Model ▸ Add model…")
+        c = self._colorizer
+        if c is None or c.checkpoint_path != Path(s.checkpoint):
+            self._colorizer = None  # let the old model go before the next one loads (GPU memory)
+            c = self._colorizer = Colorizer(s.checkpoint, device=self.device, render_size=s.render_size,
+                                            saturation=s.saturation)
+        c.render_size, c.saturation = s.render_size, s.saturation
+        return c
+
+    def preload(self) -> Path | None:
+        """Load the current model now, so the first photo does not wait for it; returns its path."""
+        with self._lock:
+            return self._current().checkpoint_path
+
+    def colorize_photos(self, photos: Sequence[Any]) -> list[Image.Image]:
+        """core.batch.run's colorizer interface, with the settings current now."""
+        with self._lock:
+            return self._current().colorize_photos(photos)
+
+    def colorize(self, image: Image.Image) -> Image.Image:
+        with self._lock:
+            return self._current().colorize(image)
+
+
+def to_qimage(im: Image.Image) -> QImage:
+    """A PIL image as a QImage that owns its pixels (safe to build in a worker and send to the window)."""
+    if im.mode == "L":
+        fmt, channels = QImage.Format.Format_Grayscale8, 1
+    elif im.mode == "RGB":
+        fmt, channels = QImage.Format.Format_RGB888, 3
+    else:
+        im, fmt, channels = im.convert("RGBA"), QImage.Format.Format_RGBA8888, 4
+    data = im.tobytes()
+    return QImage(data, im.width, im.height, im.width * channels, fmt).copy()
+
+
+class EngineLoader(QRunnable):
+    """Imports torch and the colorizer, picks the device and loads the chosen model; then ready."""
+
+    class EngineLoaderSignals(QObject):
+        ready = Signal(str)  # device name ("CPU" or the GPU's)
+        failed = Signal(str)  # the engine could not start
+        model_failed = Signal(str)  # the engine runs, but the chosen model did not load
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.signals = self.EngineLoaderSignals()
+
+    def run(self) -> None:
+        try:
+            name = self.engine.load()
+        except Exception as e:
+            self.signals.failed.emit(one_line(e))
+            return
+        if self.engine.settings.checkpoint is not None:
+            try:
+                self.engine.preload()
+            except Exception as e:
+                self.signals.model_failed.emit(one_line(e))
+        self.signals.ready.emit(name)
+
+
+class ScanWorker(QRunnable):
+    """Finds the photos under the given files and folders (folders recursively), as core.batch plans them."""
+
+    class ScanWorkerSignals(QObject):
+        found = Signal(list, list)  # [src path str], [(src path str, reason)]
+
+    def __init__(self, roots: Sequence[Path], out_dir: Path) -> None:
+        super().__init__()
+        self.roots, self.out_dir = list(roots), out_dir
+        self.signals = self.ScanWorkerSignals()
+
+    def run(self) -> None:
+        found: list[str] = []
+        refused: list[tuple[str, str]] = []
+        for root in self.roots:  # one at a time: a listing shows each photo under the path it was added with
+            try:
+                jobs, bad = batch.plan([root], self.out_dir)
+            except OSError as e:
+                refused.append((str(root), f"{root}: cannot read ({one_line(e)})"))
+                continue
+            found += [str(j.src) for j in jobs]
+            refused += [(str(src), msg) for src, msg in bad]
+        self.signals.found.emit(found, refused)
+
+
+class ThumbnailWorker(QRunnable):
+    """Makes thumbnails; a photo that cannot be read is reported with the reason."""
+
+    class ThumbnailWorkerSignals(QObject):
+        thumbnail = Signal(str, QImage)
+        failed = Signal(str, str)
+
+    def __init__(self, paths: Sequence[str], size: int, stop: threading.Event) -> None:
+        super().__init__()
+        self.paths, self.size, self.stop = list(paths), size, stop
+        self.signals = self.ThumbnailWorkerSignals()
+
+    def run(self) -> None:
+        for p in self.paths:
+            if self.stop.is_set():
+                return
+            try:
+                self.signals.thumbnail.emit(p, to_qimage(open_preview(p, self.size)))
+            except ImageError as e:
+                self.signals.failed.emit(p, str(e))
+            except Exception as e:  # any decoder surprise is one bad file, never a crash
+                self.signals.failed.emit(p, f"{p}: cannot read ({one_line(e)})")
+
+
+class PreviewWorker(QRunnable):
+    """The selected photo at preview size, then colorized with the current settings.
+
+    is_current() is checked before each slow step, so a preview the person has already moved past is dropped.
+    """
+
+    class PreviewWorkerSignals(QObject):
+        original = Signal(int, str, QImage, object)  # ..., the PIL image, to colorize again without reopening
+        colorized = Signal(int, str, QImage, float)  # ..., seconds the colorizing took
+        failed = Signal(int, str, str)
+        finished = Signal()  # always, last
+
+    def __init__(self, engine: Engine, path: str, max_side: int, token: int,
+                 is_current: Callable[[int], bool], original: Image.Image | None = None) -> None:
+        super().__init__()
+        self.engine, self.path, self.max_side, self.token = engine, path, max_side, token
+        self.is_current, self.original_image = is_current, original
+        self.signals = self.PreviewWorkerSignals()
+
+    def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self.signals.finished.emit()
+
+    def _run(self) -> None:
+        t, p = self.token, self.path
+        if not self.is_current(t):
+            return
+        try:
+            im = self.original_image
+            if im is None:
+                im = open_preview(p, self.max_side)
+                self.signals.original.emit(t, p, to_qimage(im), im)
+            if not self.engine.ready or self.engine.settings.checkpoint is None or not self.is_current(t):
+                return
+            start = time.perf_counter()
+            out = self.engine.colorize(im)
+            if self.is_current(t):
+                self.signals.colorized.emit(t, p, to_qimage(out), time.perf_counter() - start)
+        except ImageError as e:
+            self.signals.failed.emit(t, p, str(e))
+        except Exception as e:
+            self.signals.failed.emit(t, p, one_line(e))
+
+
+@dataclass
+class BatchOutcome:
+    """What a finished (or cancelled) batch did, for the window's summary."""
+
+    out_dir: Path
+    total: int = 0
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+    error: str = ""  # the batch could not run at all
+    seconds: float = 0.0
+
+
+class BatchWorker(QRunnable):
+    """Colorizes every photo under the inputs into out_dir with core.batch (same no-loss rules as the CLI).
+
+    cancel() takes effect after the photo being colorized: it is finished and written, nothing partial remains.
+    """
+
+    class BatchWorkerSignals(QObject):
+        planned = Signal(int)  # number of photos
+        result = Signal(str, str, str)  # src, 'done'|'skipped'|'failed', message (output path or cause)
+        finished = Signal(object)  # BatchOutcome
+
+    def __init__(self, engine: Engine, inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> None:
+        super().__init__()
+        self.engine, self.inputs, self.out_dir, self.fmt = engine, list(inputs), Path(out_dir), fmt
+        self._stop = threading.Event()
+        self.signals = self.BatchWorkerSignals()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> None:
+        outcome = BatchOutcome(self.out_dir)
+        start = time.perf_counter()
+        try:
+            outcome = self._run(outcome)
+        except Exception as e:  # e.g. the output folder cannot be created
+            outcome.error = one_line(e)
+        outcome.cancelled = self._stop.is_set()
+        outcome.seconds = time.perf_counter() - start
+        self.signals.finished.emit(outcome)
+
+    def _run(self, outcome: BatchOutcome) -> BatchOutcome:
+        jobs, refused = batch.plan(self.inputs, self.out_dir, self.fmt)
+        outcome.total = len(jobs) + len(refused)
+        self.signals.planned.emit(outcome.total)
+        for src, msg in refused:
+            outcome.failed.append((str(src), msg))
+            self.signals.result.emit(str(src), "failed", msg)
+        if not jobs:
+            return outcome
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+
+        def on_result(job: batch.Job, status: str, msg: str) -> None:
+            src = str(job.src)
+            if status == "done":
+                outcome.done.append(src)
+            elif status == "skipped":
+                outcome.skipped.append(src)
+            else:
+                outcome.failed.append((src, msg))
+            self.signals.result.emit(src, status, msg)
+
+        batch.run(self.engine, jobs, on_result=on_result, should_stop=self._stop.is_set)
+        return outcome
