@@ -7,7 +7,9 @@ the original and only the colour comes from the model.
 
 from __future__ import annotations
 
+import copy
 import os
+import warnings
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -50,18 +52,41 @@ class Colorizer:
         self.render_size = render_size
         self.saturation = saturation
         self._torch = torch
+        self._cpu_copy = None  # a CPU twin of the model, made only if the GPU runs out of memory
 
     def predict_ab(self, lightness: Sequence[np.ndarray]) -> list[np.ndarray]:
         """ab (2 x R x R, unnormalised) predicted for each full-size L* array, in one batch."""
         torch = self._torch
         r = self.render_size
         small = np.stack([_resize(l, (r, r)) for l in lightness])[:, None]
-        x = lab.normalize_l(torch.from_numpy(small)).to(self.device)
-        with torch.inference_mode(), torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16,
-                                                    enabled=self.device != "cpu" or _cpu_bf16()):
-            ab = self.model(x)
-        ab = lab.denormalize_ab(ab.float()).cpu().numpy() * self.saturation
-        return list(ab)
+        ab = self._predict(lab.normalize_l(torch.from_numpy(small)))
+        return list(lab.denormalize_ab(ab).numpy() * self.saturation)
+
+    def _forward(self, model, x, device: str):
+        torch = self._torch
+        bf16 = device != "cpu" or _cpu_bf16()
+        with torch.inference_mode(), torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
+            return model(x.to(device)).float().cpu()
+
+    def _predict(self, x):
+        """Forward pass on the device; on CUDA out-of-memory retry in halves, then on the CPU (with a warning)."""
+        torch = self._torch
+        try:
+            return self._forward(self.model, x, self.device)
+        except torch.cuda.OutOfMemoryError:
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if len(x) > 1:
+                warnings.warn(f"GPU out of memory for a batch of {len(x)}; retrying in smaller batches")
+                half = len(x) // 2
+                return torch.cat([self._predict(x[:half]), self._predict(x[half:])])
+            warnings.warn("GPU out of memory even for one photo; colorizing it on the CPU instead")
+            return self._forward(self._cpu_model(), x, "cpu")
+
+    def _cpu_model(self):
+        if self._cpu_copy is None:
+            self._cpu_copy = copy.deepcopy(self.model).to("cpu") if self.device != "cpu" else self.model
+        return self._cpu_copy
 
     def colorize_photos(self, photos: Sequence[Photo]) -> list[Image.Image]:
         """Colour images for already-loaded photos, predicted as one batch."""

@@ -90,3 +90,42 @@ def test_truncated_image_is_a_one_line_error(tmp_path):
     with pytest.raises(ImageError) as e:
         load_photo(path)
     assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+class _OutOfMemoryAbove:
+    """Wraps a model: raises CUDA out-of-memory for batches larger than `limit` photos."""
+
+    def __init__(self, model, limit):
+        self.model, self.limit, self.calls = model, limit, []
+
+    def __call__(self, x):
+        import torch
+
+        self.calls.append(len(x))
+        if len(x) > self.limit:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return self.model(x)
+
+
+def test_out_of_memory_retries_in_smaller_batches(tiny_checkpoint):
+    c = Colorizer(tiny_checkpoint, device="cpu", render_size=64)
+    images = [random_gray(40, 30, seed=s) for s in range(4)]
+    want = [np.asarray(c.colorize(im)) for im in images]
+    c.model = _OutOfMemoryAbove(c.model, limit=1)
+    with pytest.warns(UserWarning, match="smaller batches"):
+        got = c.colorize_many(images, batch_size=4)
+    assert c.model.calls == [4, 2, 1, 1, 2, 1, 1]  # halves until each fits
+    for a, b in zip(want, got):
+        assert np.abs(a.astype(int) - np.asarray(b).astype(int)).max() <= 1
+
+
+def test_out_of_memory_for_one_photo_falls_back_to_the_cpu(tiny_checkpoint, monkeypatch):
+    c = Colorizer(tiny_checkpoint, device="cpu", render_size=64)
+    im = random_gray(40, 30)
+    want = np.asarray(c.colorize(im))
+    real = c.model
+    c.model = _OutOfMemoryAbove(real, limit=0)
+    monkeypatch.setattr(c, "_cpu_model", lambda: real)
+    with pytest.warns(UserWarning, match="on the CPU"):
+        got = np.asarray(c.colorize(im))
+    assert np.abs(want.astype(int) - got.astype(int)).max() <= 1
