@@ -19,10 +19,12 @@ import click
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["keep", "jpg", "png", "tiff"]), default="keep",
               show_default=True, help="Output format; 'keep' writes the input's format (PNG for GIF/BMP).")
+@click.option("--saturation", default=1.0, show_default=True,
+              help="Colour strength: 1 is as the model predicts it, 0 is gray, 1.5 is 50 % stronger.")
 @click.option("--batch-size", default=1, show_default=True, help="Photos predicted together.")
 @click.option("--overwrite", is_flag=True, help="Redo photos whose output already exists (default: skip them).")
 def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render_size: int, device: str,
-         fmt: str, batch_size: int, overwrite: bool) -> None:
+         fmt: str, saturation: float, batch_size: int, overwrite: bool) -> None:
     """Colorize black-and-white photos: files and folders (recursive) into OUTPUT.
 
     Originals are never modified. Exit code: 0 all done, 1 some photos failed, 2 usage error.
@@ -34,6 +36,8 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
 
     if output.exists() and not output.is_dir():
         raise click.UsageError(f"output {output} exists and is not a folder")
+    if saturation < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--saturation")
     if render_size < 32 or render_size % 32:
         raise click.BadParameter(f"{render_size} is not a multiple of 32", param_hint="--render-size")
     jobs, refused = batch.plan(inputs, output, fmt)
@@ -42,7 +46,7 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
     try:
         from core.colorizer import Colorizer
 
-        colorizer = Colorizer(checkpoint, device=device, render_size=render_size)
+        colorizer = Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation)
     except (CheckpointError, RuntimeError) as e:
         raise click.UsageError(str(e)) from None
     output.mkdir(parents=True, exist_ok=True)

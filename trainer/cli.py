@@ -96,17 +96,19 @@ def resume(run_dir: Path) -> None:
 @click.option("--render-size", default=256, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--limit", type=int, help="Evaluate only the first N photos.")
+@click.option("--saturation", default=1.0, show_default=True, help="Scale the predicted colour (as colorize-folder).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JSON.")
 @click.option("--grid", type=click.Path(dir_okay=False, path_type=Path),
               help="Save a gray | predicted | real sheet of the first photos as an image.")
-def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: int | None,
+def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: int | None, saturation: float,
           json_out: Path | None, grid: Path | None) -> None:
     """PSNR, CIEDE2000, AuC, colourfulness and dCF of a model beside the gray baseline."""
     from core.checkpoint import CheckpointError
     from trainer.evaluate import evaluate, format_table
 
     try:
-        result = evaluate(checkpoint, data, render_size=render_size, device=device, limit=limit, grid=grid)
+        result = evaluate(checkpoint, data, render_size=render_size, device=device, limit=limit, grid=grid,
+                          saturation=saturation)
     except CheckpointError as e:
         raise click.ClickException(str(e)) from None
     click.echo(format_table(result))

@@ -19,7 +19,8 @@ GRID_PHOTOS, GRID_HEIGHT = 6, 160
 
 
 def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str = "auto",
-             limit: int | None = None, batch_size: int = 8, grid: Path | None = None) -> dict:
+             limit: int | None = None, batch_size: int = 8, grid: Path | None = None,
+             saturation: float = 1.0) -> dict:
     """Mean metrics of the model and of the gray baseline over the colour photos in data.
 
     Each photo is reduced to its lightness (what the model sees) and colorized at render_size; dCF is
@@ -30,7 +31,7 @@ def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str =
     from core.images import ImageError, open_rgb, photo_from_image
     from trainer.data import find_images
 
-    colorizer = Colorizer(checkpoint, device=device, render_size=render_size)
+    colorizer = Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation)
     files = find_images(data)[:limit]
     rows: dict[str, list[dict]] = {"model": [], "gray": [], "truth": []}
     skipped, sheet = [], []
@@ -64,7 +65,7 @@ def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str =
     if grid:
         save_grid(sheet, grid)
     return {"checkpoint": str(checkpoint), "data": str(data), "photos": n, "render_size": render_size,
-            "skipped": skipped, "mean": mean}
+            "colour_gain": colorizer.colour_gain, "saturation": saturation, "skipped": skipped, "mean": mean}
 
 
 def save_grid(sheet: list[tuple[np.ndarray, ...]], path: Path) -> None:
@@ -90,7 +91,8 @@ def save_grid(sheet: list[tuple[np.ndarray, ...]], path: Path) -> None:
 def format_table(result: dict) -> str:
     """Plain text: one row per metric; columns model, gray baseline and, where meaningful, the truth."""
     mean = result["mean"]
-    lines = [f"{result['photos']} photos from {result['data']}, render size {result['render_size']}",
+    lines = [f"{result['photos']} photos from {result['data']}, render size {result['render_size']}, "
+             f"colour gain {result['colour_gain']:g} x saturation {result['saturation']:g}",
              f"{'metric':<16}{'model':>10}{'gray':>10}{'truth':>10}"]
     for m in list(PER_PHOTO) + ["dCF"]:
         truth = f"{mean['truth'][m]:>10.3f}" if m == "colourfulness" else ""

@@ -129,3 +129,19 @@ def test_out_of_memory_for_one_photo_falls_back_to_the_cpu(tiny_checkpoint, monk
     with pytest.warns(UserWarning, match="on the CPU"):
         got = np.asarray(c.colorize(im))
     assert np.abs(want.astype(int) - got.astype(int)).max() <= 1
+
+
+def test_the_model_cards_colour_gain_scales_the_colour(tmp_path, tiny_checkpoint):
+    from core.checkpoint import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(tiny_checkpoint)
+    im = random_gray(40, 30)
+    plain = Colorizer(tiny_checkpoint, device="cpu", render_size=64)
+    for gain, card_value in ((1.0, "not a number"), (0.0, 0.0), (2.0, 2)):
+        path = save_checkpoint(tmp_path / f"g{gain}.safetensors", ckpt.model, ckpt.config, {"colour_gain": card_value})
+        c = Colorizer(path, device="cpu", render_size=64)
+        assert c.colour_gain == gain
+        np.testing.assert_allclose(c.predict_ab([np.full((30, 40), 50, np.float32)])[0],
+                                   gain * plain.predict_ab([np.full((30, 40), 50, np.float32)])[0], atol=1e-3)
+    out = np.asarray(Colorizer(tmp_path / "g0.0.safetensors", device="cpu", render_size=64).colorize(im)).astype(int)
+    assert np.abs(out[..., 0] - out[..., 2]).max() <= 1

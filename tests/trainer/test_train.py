@@ -122,7 +122,7 @@ def test_eval_prints_the_table_and_writes_json_and_grid(stage1, photos, tmp_path
     r = _invoke("eval", stage1 / "last.safetensors", "--data", photos, "--render-size", "32",
                 "--json", tmp_path / "e.json", "--grid", tmp_path / "grid.png")
     lines = r.output.splitlines()
-    assert lines[0].startswith("10 photos")
+    assert lines[0].startswith("10 photos") and "colour gain 1 x saturation 1" in lines[0]
     for metric in ("PSNR", "CIEDE2000", "AuC ab", "colourfulness", "dCF"):
         assert any(line.startswith(metric) for line in lines), metric
     result = json.loads((tmp_path / "e.json").read_text())
