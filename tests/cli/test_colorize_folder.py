@@ -113,7 +113,8 @@ def test_files_and_folders_together(album, tmp_path, tiny_checkpoint):
 
 @pytest.mark.parametrize("args", [
     ["does-not-exist", "-o", "out"],
-    ["{album}", "-o", "{album}/a.jpg"],
+    ["{album}", "-o", "{album}/a.jpg"],  # the output folder is a file
+    ["{album}/a.jpg/", "-o", "out"],  # a file given as if it were a folder
     ["{album}", "-o", "out", "--render-size", "100"],
     ["{album}"],
 ])
