@@ -9,9 +9,7 @@ Targets: a 50 MP scan under 2 GB on the CPU; a batch's peak equal to its largest
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import machine, make_scans, table  # noqa: E402
+from benchmarks.common import machine, make_scans, run_child, table  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -41,9 +39,7 @@ print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss 
 def measure(folder: Path, device: str, ckpt: str) -> dict:
     out = Path(tempfile.mkdtemp(prefix="bench-mem-out-"))
     try:
-        r = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(out), device, ckpt],
-                           capture_output=True, text=True, cwd=ROOT, check=True)
-        return json.loads(r.stdout.strip().splitlines()[-1])
+        return run_child(CHILD, str(folder), str(out), device, ckpt)
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
