@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import one_line
+from core.files import publish
 
 FORMAT = "shoebox-colorizer.checkpoint"
 FORMAT_VERSION = "1"
@@ -54,7 +55,7 @@ def save_checkpoint(path: str | os.PathLike, model, config, card: dict | None = 
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         save_file(tensors, str(tmp), metadata=metadata)
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path

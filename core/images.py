@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core import lab
 from core.errors import one_line
+from core.files import publish
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
 # --format keep: these suffixes are written back as they came; anything else becomes PNG.
@@ -223,7 +224,7 @@ def save_atomic(im: Image.Image, dst: str | os.PathLike, exif: Image.Exif | None
             im.save(f, format=fmt, **params)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, dst)
+        publish(tmp, dst)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError):

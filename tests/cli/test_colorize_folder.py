@@ -122,3 +122,11 @@ def test_usage_errors_exit_2(album, tiny_checkpoint, tmp_path, args):
     os.chdir(tmp_path)
     r = _run(*[a.format(album=album) for a in args], "--checkpoint", tiny_checkpoint)
     assert r.exit_code == 2
+
+
+def test_outputs_get_the_usual_file_permissions(album, tmp_path, tiny_checkpoint):
+    out = tmp_path / "out"
+    assert _run(album, "-o", out, "--checkpoint", tiny_checkpoint, "--render-size", 64).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "a.jpg").stat().st_mode & 0o777 == 0o666 & ~umask
