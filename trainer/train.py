@@ -73,16 +73,6 @@ class RunConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for, but no CUDA GPU is available")
-    return device
-
-
 def hardware_description(device: str) -> str:
     import torch
 
@@ -127,6 +117,7 @@ def train(cfg: RunConfig, resume: bool = False, log=print):
     from fastai.optimizer import Adam
 
     from core.checkpoint import load_checkpoint
+    from core.colorizer import pick_device
     from core.models import GeneratorConfig, PatchGANConfig, build_model
     from trainer import distributed
     from trainer.callbacks import Autocast, EpochSeeds, RunArtifacts, truncate_csv, validation_metrics
@@ -136,7 +127,7 @@ def train(cfg: RunConfig, resume: bool = False, log=print):
     out = Path(cfg.out)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = distributed.device_for_rank(resolve_device(cfg.device))
+    device = distributed.device_for_rank(pick_device(cfg.device))
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
