@@ -151,23 +151,20 @@ class CompareView(QWidget):
     def _label(self, p: QPainter, area: QRectF, text: str, right: bool = False) -> None:
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(text) + 14, fm.height() + 6
-        box = QRectF(area.right() - w - 6 if right else area.left() + 6, area.top() + 6, w, h)
-        p.save()
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(0, 0, 0, 150))
-        p.drawRoundedRect(box, 4, 4)
-        p.setPen(QColor("white"))
-        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-        p.restore()
+        self._pill(p, QRectF(area.right() - w - 6 if right else area.left() + 6, area.top() + 6, w, h), text, 150, 4)
 
     def _banner(self, p: QPainter, text: str) -> None:
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(text) + 24, fm.height() + 10
-        box = QRectF((self.width() - w) / 2, self.height() - h - 14, w, h)
+        self._pill(p, QRectF((self.width() - w) / 2, self.height() - h - 14, w, h), text, 170, 6)
+
+    @staticmethod
+    def _pill(p: QPainter, box: QRectF, text: str, alpha: int, radius: float) -> None:
+        """White text on a translucent black rounded box."""
         p.save()
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(0, 0, 0, 170))
-        p.drawRoundedRect(box, 6, 6)
+        p.setBrush(QColor(0, 0, 0, alpha))
+        p.drawRoundedRect(box, radius, radius)
         p.setPen(QColor("white"))
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         p.restore()

@@ -20,7 +20,7 @@ import numpy as np
 from core import lab
 from core.images import IMAGE_SUFFIXES, ImageError, open_rgb
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: skipped files stored as [path, message]
 
 
 def find_images(root: str | os.PathLike) -> list[Path]:
@@ -82,7 +82,7 @@ def build_store(files: list[Path], root: str | os.PathLike, max_side: int = 320,
         try:
             im = open_rgb(f)
         except ImageError as e:
-            skipped.append(str(e))
+            skipped.append((str(f), str(e)))
             continue
         if max(im.size) > max_side:
             s = max_side / max(im.size)
@@ -107,7 +107,7 @@ def build_store(files: list[Path], root: str | os.PathLike, max_side: int = 320,
     (tmp / "index.json").write_text(json.dumps(
         {"version": CACHE_VERSION, "max_side": max_side, "names": names, "offsets": offsets,
          "shapes": shapes, "skipped": skipped}))
-    for msg in skipped:
+    for _, msg in skipped:
         log(f"skipped: {msg}")
     if root.exists():
         import shutil
@@ -132,11 +132,12 @@ def open_or_build_store(data: str | os.PathLike, cache: str | os.PathLike | None
         raise FileNotFoundError(f"{data}: no images found")
     root = Path(cache) if cache else default_cache_dir(data, max_side)
     if (root / "index.json").exists():
-        store = LabStore.open(root)
         index = json.loads((root / "index.json").read_text())
-        known = set(store.names) | {s.split(":", 1)[0] for s in index.get("skipped", [])}
-        if index.get("max_side") == max_side and known == {str(f) for f in files}:
-            return store
+        if index.get("version") == CACHE_VERSION and index.get("max_side") == max_side:
+            store = LabStore.open(root)
+            known = set(store.names) | {path for path, _ in index.get("skipped", [])}
+            if known == {str(f) for f in files}:
+                return store
     log(f"building Lab cache of {len(files)} photos in {root}")
     return build_store(files, root, max_side=max_side, log=log)
 
