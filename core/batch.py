@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from glob import escape as glob_escape
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,9 +129,12 @@ def _prefetch(jobs: Sequence[Job], pool: ThreadPoolExecutor, ahead: int) -> Iter
 def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int = 1,
         on_result: Callable[[Job, str, str], None] | None = None,
         should_stop: Callable[[], bool] | None = None) -> Summary:
-    """Colorize jobs; on_result(job, 'done'|'skipped'|'failed', message) is called once per job.
+    """Colorize jobs; on_result(job, 'done'|'skipped'|'failed', message) is called once per job, in job order.
 
-    should_stop is polled between photos: a stopped batch keeps what it has finished and writes nothing partial.
+    colorizer needs predict_ab(list of L arrays) -> list of ab (a Colorizer, or the desktop's Engine).
+    Three stages overlap: loader threads decode the next photos, this thread runs the model, and a writer
+    thread merges the colour into the full-size L and encodes the file. should_stop is polled between
+    photos: a stopped batch keeps what it has finished and writes nothing partial.
     """
     summary = Summary()
     report = on_result or (lambda job, status, msg: None)
@@ -146,32 +150,37 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
         summary.failed.append((job.src, msg))
         report(job, "failed", msg)
 
+    writes: deque[tuple[Job, Future]] = deque()  # (job, future of an error message or None), in job order
+
+    def collect(keep: int) -> None:
+        """Report finished writes in order, waiting while more than `keep` are in flight (bounds memory)."""
+        while writes and (len(writes) > keep or writes[0][1].done()):
+            job, fut = writes.popleft()
+            err = fut.result()
+            if err:
+                fail(job, err)
+            else:
+                summary.done.append(job.src)
+                report(job, "done", str(job.dst))
+
     batch: list[tuple[Job, Photo]] = []
 
     def flush() -> None:
         try:
-            images = colorizer.colorize_photos([p for _, p in batch])
+            abs_ = colorizer.predict_ab([p.lightness for _, p in batch])
         except Exception as e:  # a model failure must not lose the rest of the batch
             for job, _ in batch:
                 fail(job, f"{job.src}: colorizing failed ({one_line(e)})")
         else:
-            for (job, photo), im in zip(batch, images):
-                try:
-                    job.dst.parent.mkdir(parents=True, exist_ok=True)
-                    check_destination(job)
-                    remove_stale_parts(job.dst)
-                    save_atomic(im, job.dst, exif=photo.exif, icc_profile=photo.icc_profile)
-                except (ImageError, UnsafeOutput) as e:
-                    fail(job, str(e))
-                except OSError as e:
-                    fail(job, f"{job.dst}: cannot write ({e.strerror or one_line(e)})")
-                else:
-                    summary.done.append(job.src)
-                    report(job, "done", str(job.dst))
+            for (job, photo), ab in zip(batch, abs_):
+                writes.append((job, writer.submit(_write, job, photo, ab)))
         batch.clear()
+        collect(keep=batch_size)
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="load") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="load") as pool, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as writer:
         for job, fut in _prefetch(todo, pool, ahead=max(2, batch_size)):
+            collect(keep=batch_size)
             if should_stop and should_stop():
                 fut.cancel()
                 continue
@@ -187,4 +196,24 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
                 flush()
         if batch and not (should_stop and should_stop()):
             flush()
+        collect(keep=0)
     return summary
+
+
+def _write(job: Job, photo: Photo, ab) -> str | None:
+    """Merge the predicted colour into the photo and write it atomically; an error message, or None when done."""
+    from core.colorizer import merge
+
+    try:
+        im = merge(photo, ab)
+        job.dst.parent.mkdir(parents=True, exist_ok=True)
+        check_destination(job)
+        remove_stale_parts(job.dst)
+        save_atomic(im, job.dst, exif=photo.exif, icc_profile=photo.icc_profile)
+    except (ImageError, UnsafeOutput) as e:
+        return str(e)
+    except OSError as e:
+        return f"{job.dst}: cannot write ({e.strerror or one_line(e)})"
+    except Exception as e:  # e.g. out of memory merging a huge scan: one failed photo, not a lost batch
+        return f"{job.src}: colorizing failed ({one_line(e)})"
+    return None

@@ -134,16 +134,22 @@ def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def merge(photo: Photo, ab_small: np.ndarray) -> Image.Image:
-    """Upsample predicted ab to the photo's size, join it with the photo's own L and convert to sRGB."""
+    """Upsample predicted ab to the photo's size, join it with the photo's own L and convert to sRGB.
+
+    Strip by strip, upsampling included, so a 50 MP scan never holds full-size float a and b.
+    """
     w, h = photo.size
-    a = _resize(ab_small[0], (w, h))
-    b = _resize(ab_small[1], (w, h))
-    rgb = np.empty((h, w, 3), dtype=np.uint8)
+    rows_small = ab_small.shape[1]
+    a_small, b_small = (Image.fromarray(np.ascontiguousarray(c, dtype=np.float32)) for c in ab_small)
+    out = Image.new("RGB", (w, h))
     for y in range(0, h, _MERGE_ROWS):
-        s = slice(y, y + _MERGE_ROWS)
-        strip = np.stack([photo.lightness[s], a[s], b[s]], -1)
-        rgb[s] = (lab.lab_to_rgb(strip) * 255.0 + 0.5).astype(np.uint8)
-    out = Image.fromarray(rgb)
+        y1 = min(y + _MERGE_ROWS, h)
+        # the strip's rows of the full-size bilinear upsampling: PIL places output row centres by the box
+        # and still reads source rows beyond it, so strips join without seams
+        box = (0.0, y * rows_small / h, float(ab_small.shape[2]), y1 * rows_small / h)
+        a, b = (np.asarray(c.resize((w, y1 - y), Image.BILINEAR, box=box)) for c in (a_small, b_small))
+        planes = lab.lab_to_rgb_u8(photo.lightness[y:y1], a, b)
+        out.paste(Image.merge("RGB", [Image.fromarray(p) for p in planes]), (0, y))
     if photo.alpha is not None:
         out.putalpha(Image.fromarray(photo.alpha))
     return out

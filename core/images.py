@@ -150,11 +150,11 @@ def photo_from_image(im: Image.Image, path: Path | None = None) -> Photo:
         alpha = np.asarray(im.getchannel("A")).copy()
         im = im.convert("RGB" if im.mode == "RGBA" else "L")
     if im.mode in ("L", "1"):
-        lightness = lab.gray_to_l(np.asarray(im.convert("L")))
+        lightness = lab.gray_u8_to_l(np.asarray(im.convert("L")))
     elif im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         lightness = lab.gray_to_l(_scale_high_bit(np.asarray(im).astype(np.float32), im.mode))
     else:  # RGB, CMYK, YCbCr, LAB, HSV: tinted or sepia scans keep only their lightness
-        lightness = lab.rgb_to_lab(np.asarray(im.convert("RGB")))[..., 0]
+        lightness = lab.rgb_u8_to_l(np.asarray(im.convert("RGB")))
     for tag in _TIFF_LAYOUT_TAGS & set(exif):
         del exif[tag]
     if _EXIF_ORIENTATION in exif:

@@ -87,8 +87,12 @@ class Engine:
         with self._lock:
             return self._current().checkpoint_path
 
-    def colorize_photos(self, photos: Sequence[Any]) -> list[Image.Image]:
+    def predict_ab(self, lightness: Sequence[Any]) -> list[Any]:
         """core.batch.run's colorizer interface, with the settings current now."""
+        with self._lock:
+            return self._current().predict_ab(lightness)
+
+    def colorize_photos(self, photos: Sequence[Any]) -> list[Image.Image]:
         with self._lock:
             return self._current().colorize_photos(photos)
 

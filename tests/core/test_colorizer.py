@@ -145,3 +145,15 @@ def test_the_model_cards_colour_gain_scales_the_colour(tmp_path, tiny_checkpoint
                                    gain * plain.predict_ab([np.full((30, 40), 50, np.float32)])[0], atol=1e-3)
     out = np.asarray(Colorizer(tmp_path / "g0.0.safetensors", device="cpu", render_size=64).colorize(im)).astype(int)
     assert np.abs(out[..., 0] - out[..., 2]).max() <= 1
+
+
+def test_strip_merge_has_no_seams(monkeypatch):
+    from core import colorizer as colorizer_module
+    from core.images import photo_from_image
+
+    photo = photo_from_image(random_gray(70, 45, seed=3))
+    ab = np.random.default_rng(0).uniform(-60, 60, (2, 16, 16)).astype(np.float32)
+    whole = np.asarray(colorizer_module.merge(photo, ab)).astype(int)
+    monkeypatch.setattr(colorizer_module, "_MERGE_ROWS", 7)
+    strips = np.asarray(colorizer_module.merge(photo, ab)).astype(int)
+    assert np.abs(whole - strips).max() <= 1

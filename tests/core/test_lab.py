@@ -57,3 +57,31 @@ def test_normalisation_inverts_and_spans_unit_range():
     np.testing.assert_allclose(lab.normalize_ab(ab), [-1, 0, 1])
     np.testing.assert_allclose(lab.denormalize_l(lab.normalize_l(l)), l)
     np.testing.assert_allclose(lab.denormalize_ab(lab.normalize_ab(ab)), ab)
+
+
+def test_fast_merge_matches_scikit_image_within_half_a_delta_e():
+    from skimage.color import deltaE_ciede2000
+
+    rng = np.random.default_rng(7)
+    # random photos: Lab of random sRGB pixels, as scikit-image computes it in float64
+    rgb = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    l, a, b = np.moveaxis(rgb2lab(rgb).astype(np.float32), -1, 0)
+    ours = np.stack(lab.lab_to_rgb_u8(l, a, b), -1)
+    assert ours.dtype == np.uint8 and ours.shape == (64, 80, 3)
+    theirs = lab2rgb(np.stack([l, a, b], -1).astype(np.float64))
+    assert deltaE_ciede2000(rgb2lab(ours), rgb2lab(theirs)).max() < 0.5
+    np.testing.assert_array_equal(ours, rgb)  # and the round trip is exact in 8 bits
+    # random Lab values, most of them outside the sRGB gamut: clipped as scikit-image clips, to the same 8 bits
+    # (at most one level apart where the 65536-entry table rounds the other way at a half)
+    l = rng.uniform(0, 100, (64, 80)).astype(np.float32)
+    a, b = (rng.uniform(-110, 110, (64, 80)).astype(np.float32) for _ in range(2))
+    ours = np.stack(lab.lab_to_rgb_u8(l, a, b), -1).astype(int)
+    theirs = (lab2rgb(np.stack([l, a, b], -1).astype(np.float64)) * 255 + 0.5).astype(int)
+    assert np.abs(ours - theirs).max() <= 1 and (ours != theirs).mean() < 0.01
+
+
+def test_lightness_tables_equal_the_formulas(rgb_u8):
+    g = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    np.testing.assert_allclose(lab.gray_u8_to_l(g), lab.gray_to_l(g), atol=1e-4)
+    np.testing.assert_allclose(lab.rgb_u8_to_l(rgb_u8), rgb2lab(rgb_u8)[..., 0], atol=2e-3)
+    assert lab.rgb_u8_to_l(np.zeros((2, 2, 3), np.uint8)).max() == 0.0  # the linear segment near black
