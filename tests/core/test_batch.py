@@ -46,3 +46,36 @@ def test_stale_temporary_files_of_a_killed_run_are_removed(tmp_path):
     other.write_bytes(b"whole")
     remove_stale_parts(dst)
     assert not stale.exists() and other.exists()
+
+
+def test_run_overlaps_stages_but_reports_in_order_and_matches_single_colorize(tmp_path, colorizer, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    from core import batch, colorizer as colorizer_module
+    from tests.helpers import random_gray
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(5):
+        random_gray(40 + i, 30, seed=i).save(src / f"p{i}.png")
+    real_merge = colorizer_module.merge
+
+    def merge(photo, ab):  # the writer thread meets an error on one photo
+        if photo.path.name == "p2.png":
+            raise MemoryError("simulated")
+        return real_merge(photo, ab)
+
+    monkeypatch.setattr(colorizer_module, "merge", merge)
+    jobs, _ = plan([src], tmp_path / "out")
+    seen = []
+    summary = batch.run(colorizer, jobs, batch_size=2,
+                        on_result=lambda job, status, msg: seen.append((job.src.name, status, msg)))
+    assert [(name, status) for name, status, _ in seen] == [
+        ("p0.png", "done"), ("p1.png", "done"), ("p2.png", "failed"), ("p3.png", "done"), ("p4.png", "done")]
+    assert seen[2][2].endswith("p2.png: colorizing failed (simulated)")
+    assert len(summary.done) == 4 and not list((tmp_path / "out").glob("*.part"))
+    for i in (0, 1, 3, 4):
+        written = np.asarray(Image.open(tmp_path / "out" / f"p{i}.png")).astype(int)
+        single = np.asarray(colorizer.colorize_file(src / f"p{i}.png")).astype(int)
+        assert np.abs(written - single).max() <= 1
