@@ -61,6 +61,34 @@ def model_only(colorizer, n: int, batch_size: int) -> None:
         colorizer.predict_ab(lightness)
 
 
+def stages(colorizer, scan: Path, out: Path, repeats: int = 3) -> list[tuple]:
+    """Seconds per stage for one scan, each stage run alone on this thread (median of repeats): where (b)'s time goes."""
+    import statistics
+    import time
+
+    from core.colorizer import merge
+    from core.images import load_photo, save_atomic
+
+    photo = load_photo(scan)
+    small = colorizer.render_input(photo.lightness)
+    ab = colorizer.predict_ab([small])[0]
+    image = merge(photo, ab)
+    steps = [("decode + L* (loader threads)", lambda: load_photo(scan)),
+             ("L* to render size (loader threads)", lambda: colorizer.render_input(photo.lightness)),
+             ("model forward pass (this thread, torch threads)", lambda: colorizer.predict_ab([small])),
+             ("ab upsample + Lab->sRGB merge (writer thread)", lambda: merge(photo, ab)),
+             ("JPEG encode + atomic write (writer thread)", lambda: save_atomic(image, out / "stage.jpg"))]
+    rows = []
+    for name, fn in steps:
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        rows.append((name, statistics.median(times)))
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=8)
@@ -68,7 +96,12 @@ def main() -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--checkpoint", type=Path, default=None)
+    p.add_argument("--threads", type=int, default=None, help="torch threads for (b) and (c) (default: torch's)")
     args = p.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     from core.resources import default_checkpoint
 
@@ -87,6 +120,7 @@ def main() -> None:
         assert len(summary.done) == args.n, summary.failed
         with Timer() as t_model:
             model_only(colorizer, args.n, args.batch_size)
+        stage_rows = stages(colorizer, files[0], work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     n = args.n
@@ -98,6 +132,8 @@ def main() -> None:
     print(f"{n} gray 3000x2000 JPEG scans, render size {args.render_size}, device {args.device}, "
           f"batch {args.batch_size}; {machine()}")
     print(table(rows, ("pipeline", "images/s", "s/image", "speed-up vs (a)", "vs model limit")))
+    print("\nWhere (b)'s time goes: each stage alone, one 3000x2000 scan (median of 3)")
+    print(table(stage_rows, ("stage", "seconds")))
 
 
 if __name__ == "__main__":
