@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import (QAction, QActionGroup, QCloseEvent, QColor, QDesktopServices, QDragEnterEvent,
                            QDropEvent, QIcon, QImage, QKeySequence, QPixmap)
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QProgressBar, QPushButton, QSlider, QSplitter, QStackedWidget, QTextBrowser,
                                QToolButton, QVBoxLayout, QWidget)
@@ -29,6 +29,8 @@ from desktop.workers import (BatchOutcome, BatchWorker, Engine, EngineLoader, En
 
 RENDER_SIZES = [(128, "128 — fastest"), (192, "192 — fast"), (256, "256 — balanced"),
                 (384, "384 — more detail"), (512, "512 — most detail, slowest")]
+OUTPUT_FORMATS = [("keep", "Same as the original"), ("jpg", "JPEG"), ("png", "PNG (lossless)"),
+                  ("tiff", "TIFF (lossless)")]  # colorize-folder's --format choices
 PREVIEW_SIDE = 1600  # the preview is colorized at this size (longest side) at most: quick, yet sharp on screen
 THUMB_SIDE = 64  # logical pixels
 MAX_RECENT = 8
@@ -310,6 +312,19 @@ class MainWindow(QMainWindow):
         out_row.addWidget(self.output_edit, 1)
         out_row.addWidget(choose_out)
         out_row.addWidget(self.beside_button)
+        self.format_combo = QComboBox()
+        for fmt, text in OUTPUT_FORMATS:
+            self.format_combo.addItem(text, fmt)
+        self.format_combo.setToolTip("The file type of the colorized photos. \"Same as the original\" saves GIF "
+                                     "and BMP photos as PNG.")
+        self.redo_check = QCheckBox("Redo photos already colorized")
+        self.redo_check.setToolTip("Off: a photo whose colorized copy is already in the output folder is skipped, "
+                                   "so a stopped batch carries on where it was.\nOn: those copies are replaced "
+                                   "(your originals are never touched either way).")
+        format_row = QHBoxLayout()
+        format_row.addWidget(QLabel("Save as:"))
+        format_row.addWidget(self.format_combo, 1)
+        format_row.addWidget(self.redo_check)
         self.colorize_button = QPushButton("Colorize all")
         self.colorize_button.setToolTip(self.act_colorize.toolTip())
         self.colorize_button.clicked.connect(self.colorize_all)
@@ -338,6 +353,7 @@ class MainWindow(QMainWindow):
         out_label = QLabel("Save to:")
         bv.addWidget(out_label)
         bv.addLayout(out_row)
+        bv.addLayout(format_row)
         bv.addLayout(buttons)
         bv.addWidget(self.progress)
         bv.addWidget(self.eta_label)
@@ -381,6 +397,7 @@ class MainWindow(QMainWindow):
         self.set_saturation(_float(s.value("saturation"), 1.0), save=False)
         out = s.value("output_dir")
         self._output_choice = Path(out) if out else None
+        self.set_output_format(str(s.value("output_format") or "keep"))
         self._load_models(str(s.value("model") or ""))
         self._show_output()
 
@@ -392,6 +409,7 @@ class MainWindow(QMainWindow):
         s.setValue("view/zoom", self.viewer.zoom)
         s.setValue("render_size", self.render_size())
         s.setValue("saturation", self.saturation_value())
+        s.setValue("output_format", self.output_format())
         model = self.current_model()
         s.setValue("model", str(model) if model else "")
         if self._output_choice is not None:
@@ -830,6 +848,14 @@ class MainWindow(QMainWindow):
         self._show_output()
         self.save_settings()
 
+    def output_format(self) -> str:
+        return str(self.format_combo.currentData())
+
+    def set_output_format(self, fmt: str) -> None:
+        """'keep', 'jpg', 'png' or 'tiff'; anything else (an old settings file) falls back to 'keep'."""
+        index = self.format_combo.findData(fmt)
+        self.format_combo.setCurrentIndex(max(index, 0))
+
     def choose_output_dialog(self) -> None:
         start = str(self._output_choice or (self._roots[0].parent if self._roots else self._start_dir()))
         folder = QFileDialog.getExistingDirectory(self, "Save the colorized photos in", start)
@@ -857,7 +883,8 @@ class MainWindow(QMainWindow):
         for path, item in self._items.items():
             if item.data(_STATE_ROLE) != FAILED or Path(path).suffix.lower() in IMAGE_SUFFIXES:
                 self._set_state(path, WAITING, "")
-        worker = BatchWorker(self.engine, self._roots, out)
+        worker = BatchWorker(self.engine, self._roots, out, fmt=self.output_format(),
+                             overwrite=self.redo_check.isChecked())
         worker.signals.planned.connect(self._on_batch_planned)
         worker.signals.result.connect(self._on_batch_result)
         worker.signals.finished.connect(self._on_batch_finished)
@@ -948,7 +975,7 @@ class MainWindow(QMainWindow):
         for w in (self.act_cancel, self.cancel_button):
             w.setEnabled(running and not self._batch.cancelled)
         # switching models stays possible during a batch: it applies from the next photo
-        for w in (self.act_clear, self.act_output, self.act_add_model):
+        for w in (self.act_clear, self.act_output, self.act_add_model, self.format_combo, self.redo_check):
             w.setEnabled(not running)
         self.beside_button.setEnabled(not running and self._output_choice is not None)
         self.open_output_button.setEnabled(self.last_outcome is not None and self.last_outcome.out_dir.is_dir())

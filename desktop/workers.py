@@ -260,9 +260,11 @@ class BatchWorker(QRunnable):
         result = Signal(str, str, str)  # src, 'done'|'skipped'|'failed', message (output path or cause)
         finished = Signal(object)  # BatchOutcome
 
-    def __init__(self, engine: Engine, inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> None:
+    def __init__(self, engine: Engine, inputs: Sequence[Path], out_dir: Path, fmt: str = "keep",
+                 overwrite: bool = False) -> None:
         super().__init__()
         self.engine, self.inputs, self.out_dir, self.fmt = engine, list(inputs), Path(out_dir), fmt
+        self.overwrite = overwrite
         self._stop = threading.Event()
         self.signals = self.BatchWorkerSignals()
 
@@ -305,5 +307,5 @@ class BatchWorker(QRunnable):
                 outcome.failed.append((src, msg))
             self.signals.result.emit(src, status, msg)
 
-        batch.run(self.engine, jobs, on_result=on_result, should_stop=self._stop.is_set)
+        batch.run(self.engine, jobs, overwrite=self.overwrite, on_result=on_result, should_stop=self._stop.is_set)
         return outcome

@@ -161,9 +161,23 @@ def test_a_batch_writes_every_output_and_never_touches_the_originals(qtbot, make
     assert w.progress.value() == w.progress.maximum() == 4
     assert "4 colorized" in w.summary_label.text()
     assert w.open_output_button.isEnabled()
-    # a second run skips what exists: nothing is ever overwritten
+    # a second run skips what exists: nothing is overwritten unless asked for
     outcome = run_batch(qtbot, w)
     assert len(outcome.skipped) == 4 and not outcome.done
+    first = photos[0].name
+    (out / first).write_bytes(b"stale")
+    w.redo_check.setChecked(True)
+    outcome = run_batch(qtbot, w)
+    assert len(outcome.done) == 4 and not outcome.skipped
+    with Image.open(out / first) as im:
+        assert im.size == (40, 30)
+    # the output format picker: PNG copies beside the JPEG ones
+    w.set_output_format("png")
+    outcome = run_batch(qtbot, w)
+    assert len(outcome.done) == 4
+    assert Image.open(out / "sub" / (photos[-1].stem + ".png")).format == "PNG"
+    for p in photos:
+        assert digest(p) == before[p]
     w.close()
 
 
@@ -266,6 +280,7 @@ def test_settings_survive_a_restart_of_the_window(qtbot, make_window, tmp_path, 
     w.set_render_size(384)
     w.set_output_dir(tmp_path / "colour")
     w.set_view_mode(SPLIT)
+    w.set_output_format("tiff")
     add_and_wait(qtbot, w, [tmp_path / "in"])
     w.resize(790, 520)  # inside the offscreen screen (800 x 600)
     size = (w.width(), w.height())
@@ -279,6 +294,7 @@ def test_settings_survive_a_restart_of_the_window(qtbot, make_window, tmp_path, 
     assert w2.output_dir() == tmp_path / "colour"
     assert w2.recent_folders() == [str(tmp_path / "in")]
     assert w2.viewer.mode == SPLIT
+    assert w2.output_format() == "tiff" and not w2.redo_check.isChecked()
     assert (w2.width(), w2.height()) == size
     w2.close()
 
