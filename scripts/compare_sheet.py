@@ -1,0 +1,69 @@
+"""A contact sheet comparing models on black-and-white photos: one row per photo, original | model 1 | model 2 ...
+
+    .venv/bin/python scripts/compare_sheet.py resources/samples -m resources/models/a.safetensors \
+        -m resources/models/b.safetensors -o sheet.jpg [--height 240] [--columns 1]
+
+How the model cards' sample sheets are made (on the bundled public-domain samples), and how to look at what
+models do to any folder of old photos without writing files beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.batch import plan  # noqa: E402
+from core.images import open_preview  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder", type=Path)
+    p.add_argument("-m", "--model", type=Path, action="append", required=True)
+    p.add_argument("-o", "--out", type=Path, required=True)
+    p.add_argument("--height", type=int, default=240, help="row height in pixels")
+    p.add_argument("--columns", type=int, default=1, help="photos side by side per row")
+    p.add_argument("--render-size", type=int, default=256)
+    p.add_argument("--limit", type=int)
+    args = p.parse_args()
+
+    from core.colorizer import Colorizer
+
+    files = [job.src for job in plan([args.folder], args.out.parent / ".unused")[0]][:args.limit]
+    colorizers = [Colorizer(m, render_size=args.render_size) for m in args.model]
+    cells = []
+    for f in files:
+        gray = open_preview(f, 4 * args.height).convert("L")
+        row = [gray.convert("RGB")] + [c.colorize(gray).convert("RGB") for c in colorizers]
+        w = round(gray.width * args.height / gray.height)
+        cells.append([im.resize((w, args.height), Image.LANCZOS) for im in row])
+    groups = [cells[i:i + args.columns] for i in range(0, len(cells), args.columns)]
+    gap = 4
+    label_h = 18
+    width = max(sum(sum(im.width + gap for im in cell) + 3 * gap for cell in g) for g in groups)
+    sheet = Image.new("RGB", (width, label_h + len(groups) * (args.height + gap)), "white")
+    draw = ImageDraw.Draw(sheet)
+    names = ["original"] + [m.stem for m in args.model]
+    x = 0
+    for name, im in zip(names, groups[0][0]):
+        draw.text((x + 4, 3), name, fill="black")
+        x += im.width + gap
+    for r, g in enumerate(groups):
+        x, y = 0, label_h + r * (args.height + gap)
+        for cell in g:
+            for im in cell:
+                sheet.paste(im, (x, y))
+                x += im.width + gap
+            x += 3 * gap
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(args.out, quality=88)
+    print(f"{args.out}: {len(files)} photos x {len(names)} columns")
+
+
+if __name__ == "__main__":
+    main()
