@@ -139,5 +139,31 @@ def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...]) -> None:
     click.echo(f"wrote {dest} ({dest.stat().st_size / 2**20:.1f} MiB, fp16)")
 
 
+@main.command("blend")
+@click.argument("checkpoint_a", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("checkpoint_b", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--alpha", type=click.FloatRange(0.0, 1.0), required=True,
+              help="0 gives A, 1 gives B; in between, every weight is (1 - alpha) * A + alpha * B.")
+@click.option("--card", "card_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON file(s) merged into the model card.")
+def blend_(checkpoint_a: Path, checkpoint_b: Path, dest: Path, alpha: float, card_files: tuple[Path, ...]) -> None:
+    """Network interpolation of two models of one architecture (e.g. stable L1 and its GAN fine-tune), fp16."""
+    import json
+
+    from core.checkpoint import CheckpointError, save_checkpoint
+    from trainer.blend import blend
+
+    try:
+        ckpt = blend(checkpoint_a, checkpoint_b, alpha)
+    except CheckpointError as e:
+        raise click.ClickException(str(e)) from None
+    for f in card_files:
+        ckpt.card.update(json.loads(f.read_text()))
+    save_checkpoint(dest, ckpt.model, ckpt.config, ckpt.card, half=True)
+    click.echo(f"wrote {dest} ({dest.stat().st_size / 2**20:.1f} MiB, fp16): {1 - alpha:g} x {checkpoint_a.name} "
+               f"+ {alpha:g} x {checkpoint_b.name}")
+
+
 if __name__ == "__main__":
     main()
