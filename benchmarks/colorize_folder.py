@@ -98,6 +98,9 @@ def main() -> None:
     p.add_argument("--checkpoint", type=Path, default=None)
     p.add_argument("--threads", type=int, default=None, help="torch threads for (b) and (c) (default: torch's)")
     args = p.parse_args()
+    from core.colorizer import prefer_passive_threads
+
+    prefer_passive_threads()  # as colorize-folder does, for (b) and (c) alike
     if args.threads:
         import torch
 

@@ -44,8 +44,9 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
     if not jobs and not refused:
         raise click.UsageError("no photos found in the given inputs")
     try:
-        from core.colorizer import Colorizer
+        from core.colorizer import Colorizer, prefer_passive_threads
 
+        prefer_passive_threads()
         colorizer = Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation)
     except (CheckpointError, RuntimeError) as e:
         raise click.UsageError(str(e)) from None

@@ -56,9 +56,10 @@ class Engine:
 
     def load(self) -> str:
         """Import torch and the colorizer and pick the device (slow: run it in a worker); returns the device name."""
-        import torch
+        from core.colorizer import pick_device, prefer_passive_threads
 
-        from core.colorizer import pick_device
+        prefer_passive_threads()
+        import torch
 
         device = pick_device(self._device_request)
         self.device_name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else "CPU"

@@ -28,8 +28,8 @@ def training_options(f):
                                                 "(default: ~/.cache/shoebox-colorizer/lab/...)."),
         click.option("--save-every", default=50, show_default=True, help="Steps between resumable states."),
         click.option("--threads", type=int, help="torch CPU threads (default: torch's choice)."),
-        click.option("--channels-last/--no-channels-last", default=None,
-                     help="NHWC memory format (default: on with CUDA, off on the CPU)."),
+        click.option("--channels-last/--no-channels-last", default=True, show_default=True,
+                     help="NHWC memory format for the generator and discriminator."),
         click.option("--seed", default=0, show_default=True),
     ]
     for opt in reversed(opts):

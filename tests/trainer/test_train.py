@@ -71,9 +71,9 @@ def test_stage1_writes_every_artefact(stage1):
 def test_stage2_gan_writes_every_artefact_and_logs_both_players(stage1, photos, tmp_path):
     run = tmp_path / "gan"
     _invoke("gan", "--init", stage1 / "last.safetensors", "--data", photos, "--out", run, "--epochs", "2",
-            *SMALL, "--cache", stage1.parent / "cache", "--ada", "--gan-mode", "lsgan", "--channels-last")
+            *SMALL, "--cache", stage1.parent / "cache", "--ada", "--gan-mode", "lsgan", "--no-channels-last")
     _assert_artefacts(run, 2)
-    assert json.loads((run / "config.json").read_text())["channels_last"] is True
+    assert json.loads((run / "config.json").read_text())["channels_last"] is False
     steps = _rows(run / "steps.csv")
     assert {"loss_d", "loss_g_adv", "loss_l1", "d_real", "d_fake", "ada_p"} <= set(steps[0])
     assert load_checkpoint(run / "last.safetensors").card["stage"].startswith("gan")
