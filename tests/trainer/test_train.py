@@ -146,3 +146,14 @@ def test_export_writes_fp16_with_the_merged_card(stage1, tmp_path):
         assert str(f.get_tensor("layers.0.0.weight").dtype) == "torch.float16"
     card = load_checkpoint(dest).card
     assert card["eval"] == {"psnr": 21.5} and card["epochs_done"] == 2
+
+
+def test_gan_best_prefers_colour_within_half_a_db_and_else_the_least_psnr_lost():
+    from trainer.train import RunConfig, _best_rule
+
+    score = _best_rule(RunConfig(stage="gan", data="d", out="o", init="x"), init_psnr=24.0)
+    lost_2db = score({"psnr": "22.0", "delta_cf": "5.0"})
+    lost_1db = score({"psnr": "23.0", "delta_cf": "20.0"})
+    within_dull = score({"psnr": "23.8", "delta_cf": "25.0"})
+    within_vivid = score({"psnr": "23.6", "delta_cf": "12.0"})
+    assert within_vivid < within_dull < lost_1db < lost_2db
