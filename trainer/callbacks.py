@@ -133,7 +133,8 @@ class RunArtifacts(Callback):
         self.steps_writer = None
 
     def before_train(self):
-        self._t_batch = time.time()
+        self._t_batch = self._t_epoch = time.time()
+        self._epoch_images = 0
         # batches of this epoch already done before a resume (only the first resumed epoch has any)
         self.offset = self.skipped if self.epoch == self.start_epoch else 0
         if self.offset:
@@ -154,6 +155,10 @@ class RunArtifacts(Callback):
         row = {"step": self._step(), "epoch": self.epoch, "loss": self.loss.detach().item(),
                "lr": self.opt.hypers[0]["lr"], "images_per_s": round(len(self.xb[0]) / (now - self._t_batch), 2)}
         self._t_batch = now
+        self._epoch_images += len(self.xb[0])
+        pbar = getattr(getattr(self.learn, "progress", None), "pbar", None)
+        if pbar is not None:  # fastai's bar shows the smoothed loss; add the speed
+            pbar.comment = f"loss {self.smooth_loss.item():.4f}, {self._epoch_images / (now - self._t_epoch):.1f} img/s"
         row.update(self.step_stats())
         if self.steps_writer is None:
             new = self.steps_file.tell() == 0
@@ -179,8 +184,13 @@ class RunArtifacts(Callback):
             w.writerow(row)
         self.write_grid(self.out / "samples" / f"epoch_{self.epoch:03d}.png")
         self.plot()
-        self.export(row)
+        improved = self.export(row)
         self.save_state(self.epoch + 1, 0)
+        speed = self._epoch_images / max(self._t_batch - self._t_epoch, 1e-9)  # training steps only
+        print(f"epoch {self.epoch + 1}/{self.n_epoch}: train loss {row.get('train_loss', math.nan):.4f}, "
+              f"valid loss {row.get('valid_loss', math.nan):.4f}, PSNR {row.get('psnr', math.nan):.2f} dB, "
+              f"dCF {row.get('delta_cf', math.nan):.1f}, {speed:.1f} img/s"
+              f"{', new best' if improved else ''}", flush=True)
 
     def after_fit(self):
         self.steps_file.close()
@@ -198,7 +208,8 @@ class RunArtifacts(Callback):
             state.update(self.extra_state())
         atomic_torch_save(state, self.out / "state.pt")
 
-    def export(self, row: dict) -> None:
+    def export(self, row: dict) -> bool:
+        """Write last (and best, when this epoch scores better); True when best was written."""
         from core.checkpoint import save_checkpoint
 
         card = dict(self.card, epochs_done=self.epoch + 1, wall_time_s=round(self.wall_time()),
@@ -210,6 +221,8 @@ class RunArtifacts(Callback):
         if score < self.best:
             self.best = score
             save_checkpoint(self.out / "best.safetensors", model, self.gen_config, card)
+            return True
+        return False
 
     @torch.no_grad()
     def write_grid(self, path: Path) -> None:
