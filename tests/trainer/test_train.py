@@ -70,9 +70,11 @@ def test_stage1_writes_every_artefact(stage1):
 
 def test_stage2_gan_writes_every_artefact_and_logs_both_players(stage1, photos, tmp_path):
     run = tmp_path / "gan"
-    _invoke("gan", "--init", stage1 / "last.safetensors", "--data", photos, "--out", run, "--epochs", "2",
-            *SMALL, "--cache", stage1.parent / "cache", "--ada", "--gan-mode", "lsgan", "--no-channels-last")
+    r = _invoke("gan", "--init", stage1 / "last.safetensors", "--data", photos, "--out", run, "--epochs", "2",
+                *SMALL, "--cache", stage1.parent / "cache", "--ada", "--gan-mode", "lsgan", "--no-channels-last")
     _assert_artefacts(run, 2)
+    summaries = [line for line in r.output.splitlines() if line.startswith("epoch ") and "img/s" in line]
+    assert [s.split(":")[0] for s in summaries] == ["epoch 1/2", "epoch 2/2"]
     assert json.loads((run / "config.json").read_text())["channels_last"] is False
     steps = _rows(run / "steps.csv")
     assert {"loss_d", "loss_g_adv", "loss_l1", "d_real", "d_fake", "ada_p"} <= set(steps[0])
