@@ -1,6 +1,8 @@
 """The main window: photo list, before/after viewer, model and colour controls, and the batch.
 
 Everything slow runs in desktop.workers; results arrive here by signals. Nothing here imports torch.
+The widgets, actions and menus are built in desktop.layout; model cards are read in desktop.model_cards; wording
+helpers live in desktop.texts and QSettings value readers in desktop.settings_values.
 """
 
 from __future__ import annotations
@@ -11,28 +13,27 @@ from collections import deque
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QThreadPool, QTimer, QUrl, Signal
-from PySide6.QtGui import (QAction, QActionGroup, QCloseEvent, QColor, QDesktopServices, QDragEnterEvent,
-                           QDropEvent, QIcon, QImage, QKeySequence, QPixmap)
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QProgressBar, QPushButton, QSlider, QSplitter, QStackedWidget, QTextBrowser,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QFileDialog, QListWidgetItem, QMessageBox
 
 from core import resources
-from core.checkpoint import CheckpointError, read_metadata
+from core.checkpoint import CheckpointError
 from core.images import IMAGE_SUFFIXES
 from desktop import APPLICATION, ORGANIZATION
-from desktop.widgets import ACTUAL, FIT, SIDE_BY_SIDE, SPLIT, CompareView
+from desktop.layout import OUTPUT_FORMATS, RENDER_SIZES, THUMB_SIDE, WindowLayout
+from desktop.model_cards import card_markdown, model_label, read_colorizer_card
+from desktop.settings_values import as_float, as_int, as_list
+from desktop.texts import duration_text, eta_text, short_reason
+from desktop.widgets import ACTUAL, FIT, SIDE_BY_SIDE, SPLIT
 from desktop.workers import (BatchOutcome, BatchWorker, Engine, EngineLoader, EngineSettings, PreviewWorker,
                              ScanWorker, ThumbnailWorker)
 
-RENDER_SIZES = [(128, "128 — fastest"), (192, "192 — fast"), (256, "256 — balanced"),
-                (384, "384 — more detail"), (512, "512 — most detail, slowest")]
-OUTPUT_FORMATS = [("keep", "Same as the original"), ("jpg", "JPEG"), ("png", "PNG (lossless)"),
-                  ("tiff", "TIFF (lossless)")]  # colorize-folder's --format choices
+__all__ = ["MainWindow", "default_output_dir", "read_colorizer_card", "model_label", "card_markdown",
+           "RENDER_SIZES", "OUTPUT_FORMATS", "PREVIEW_SIDE", "THUMB_SIDE", "MAX_RECENT",
+           "WAITING", "DONE", "SKIPPED", "FAILED"]
+
 PREVIEW_SIDE = 1600  # the preview is colorized at this size (longest side) at most: quick, yet sharp on screen
-THUMB_SIDE = 64  # logical pixels
 MAX_RECENT = 8
 WAITING, DONE, SKIPPED, FAILED = "waiting", "done", "skipped", "failed"
 _STATE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -55,44 +56,7 @@ def default_output_dir(inputs: Sequence[Path]) -> Path:
     return candidate
 
 
-def read_colorizer_card(path: Path) -> dict:
-    """The card of a checkpoint that can colorize; a CheckpointError for any other file."""
-    header = read_metadata(path)
-    if header["kind"] != "generator":
-        raise CheckpointError(f"{path}: a {header['kind'] or 'unknown'} model, not one that colorizes")
-    return header["card"]
-
-
-def model_label(path: Path, card: dict) -> str:
-    """How a model is named in the picker: its card's name, else its file name."""
-    return str(card.get("name") or path.stem)
-
-
-def card_markdown(path: Path, card: dict) -> str:
-    """The model card beside the file (same name, .md) when there is one, else the card from the file."""
-    md = path.with_suffix(".md")
-    if md.is_file():
-        try:
-            return md.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            pass
-    if not card:
-        return f"**{path.name}** — no model card."
-    lines = [f"**{path.name}**", ""]
-    lines += [f"- {k}: {v}" for k, v in sorted(card.items()) if not isinstance(v, (dict, list))]
-    return "\n".join(lines)
-
-
-def _eta_text(seconds: float) -> str:
-    if seconds < 60:
-        return "less than a minute left"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"about {minutes} min left"
-    return f"about {seconds / 3600:.1f} h left"
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowLayout):
     """The app's one window. settings: where to remember things (tests pass a temporary one)."""
 
     engine_ready = Signal(str)
@@ -138,249 +102,6 @@ class MainWindow(QMainWindow):
         self._preview_timer.timeout.connect(lambda: self._request_preview(reuse_original=True))
         self._update_enabled()
 
-    # ---------------------------------------------------------------------------------------------- building
-
-    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
-        a = QAction(text, self)
-        a.triggered.connect(slot)
-        if shortcut:
-            a.setShortcut(QKeySequence(shortcut))
-        if tip:
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-        self.addAction(a)
-        return a
-
-    def _build_actions(self) -> None:
-        self.act_open_files = self._action("Open &files…", self.open_files_dialog, QKeySequence.StandardKey.Open,
-                                           "Add photos to the list")
-        self.act_open_folder = self._action("Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O",
-                                            "Add every photo in a folder and its subfolders")
-        self.act_output = self._action("Choose &output folder…", self.choose_output_dialog, "Ctrl+Shift+E",
-                                       "Where the colorized photos are saved")
-        self.act_open_output = self._action("Show output folder", self.open_output_folder, "Ctrl+Shift+F",
-                                            "Open the output folder in your file manager")
-        self.act_clear = self._action("&Clear list", self.clear_photos, None, "Remove all photos from the list "
-                                      "(the files are not touched)")
-        self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.act_colorize = self._action("&Colorize all", self.colorize_all, "Ctrl+Return",
-                                         "Colorize every photo in the list into the output folder (Ctrl+Enter)")
-        self.act_cancel = self._action("Ca&ncel", self.cancel_batch, "Esc",
-                                       "Stop after the current photo; finished photos are kept (Esc)")
-        self.act_add_model = self._action("&Add model…", self.add_model_dialog, "Ctrl+M",
-                                          "Use another model (.safetensors checkpoint)")
-        self.act_side = self._action("&Side by side", lambda: self.set_view_mode(SIDE_BY_SIDE), "Ctrl+2",
-                                     "Original and colorized next to each other (Ctrl+2)")
-        self.act_split = self._action("S&plit view", lambda: self.set_view_mode(SPLIT), "Ctrl+3",
-                                      "One image, original left of the divider, colour right; drag the divider "
-                                      "(Ctrl+3)")
-        self.act_fit = self._action("&Fit to window", lambda: self.set_zoom(FIT), "Ctrl+0",
-                                    "Show the whole photo (Ctrl+0)")
-        self.act_actual = self._action("&100 %", lambda: self.set_zoom(ACTUAL), "Ctrl+1",
-                                       "One preview pixel per screen pixel; drag to move around (Ctrl+1)")
-        for pair in ((self.act_side, self.act_split), (self.act_fit, self.act_actual)):
-            group = QActionGroup(self)
-            for a in pair:
-                a.setCheckable(True)
-                group.addAction(a)
-
-    def _build_menus(self) -> None:
-        m = self.menuBar().addMenu("&File")
-        m.addActions([self.act_open_files, self.act_open_folder])
-        self.recent_menu = m.addMenu("Open &recent")
-        m.addSeparator()
-        m.addActions([self.act_output, self.act_open_output])
-        m.addSeparator()
-        m.addActions([self.act_clear, self.act_quit])
-        m = self.menuBar().addMenu("&Colorize")
-        m.addActions([self.act_colorize, self.act_cancel])
-        m = self.menuBar().addMenu("&Model")
-        m.addAction(self.act_add_model)
-        m = self.menuBar().addMenu("&View")
-        m.addActions([self.act_side, self.act_split])
-        m.addSeparator()
-        m.addActions([self.act_fit, self.act_actual])
-        self._fill_recent_menu()
-
-    def _tool(self, action: QAction) -> QToolButton:
-        b = QToolButton()
-        b.setDefaultAction(action)
-        b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        return b
-
-    def _build_ui(self) -> None:
-        # left: the photos
-        self.photo_list = QListWidget()
-        self.photo_list.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
-        self.photo_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.photo_list.setUniformItemSizes(True)
-        self.photo_list.setSpacing(2)
-        self.photo_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.photo_list.setWordWrap(False)
-        self.photo_list.currentItemChanged.connect(lambda *_: self._request_preview())
-        self.photo_list.setToolTip("Your photos. Select one to see it before and after.")
-        hint = QLabel("Drop photos or folders of photos here\n\nor use File ▸ Open files… (Ctrl+O)\n"
-                      "and File ▸ Open folder… (Ctrl+Shift+O)")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        hint.setFrameShape(QFrame.Shape.StyledPanel)
-        self.list_stack = QStackedWidget()
-        self.list_stack.addWidget(hint)
-        self.list_stack.addWidget(self.photo_list)
-        self.list_count = QLabel("No photos yet")
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(self.list_stack, 1)
-        lv.addWidget(self.list_count)
-
-        # right: viewer with its view buttons
-        self.viewer = CompareView()
-        self.viewer.setToolTip("Split view: drag the divider. At 100 %: drag to move around.")
-        view_bar = QHBoxLayout()
-        for group in ((self.act_side, self.act_split), (self.act_fit, self.act_actual)):
-            for a in group:
-                view_bar.addWidget(self._tool(a))
-            view_bar.addSpacing(16)
-        view_bar.addStretch(1)
-        self.preview_info = QLabel("")
-        view_bar.addWidget(self.preview_info)
-
-        # controls: model and colour
-        self.model_combo = QComboBox()
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(18)
-        self.model_combo.setToolTip("The model that predicts the colours. A change applies from the next photo.")
-        self.model_combo.currentIndexChanged.connect(self._model_changed)
-        add_model = QToolButton()
-        add_model.setDefaultAction(self.act_add_model)
-        self.model_card = QTextBrowser()
-        self.model_card.setOpenExternalLinks(True)
-        self.model_card.setMaximumHeight(96)
-        self.model_card.setToolTip("The model card: how this model was trained.")
-        self.render_combo = QComboBox()
-        for size, text in RENDER_SIZES:
-            self.render_combo.addItem(text, size)
-        self.render_combo.setToolTip("The size the colour is worked out at. Your photo keeps its full size and "
-                                     "sharpness either way.")
-        self.render_combo.currentIndexChanged.connect(self._engine_settings_changed)
-        render_hint = QLabel("Smaller is faster; larger gives more colour detail.")
-        render_hint.setWordWrap(True)
-        render_hint.setStyleSheet("color: palette(placeholder-text);")
-        self.saturation = QSlider(Qt.Orientation.Horizontal)
-        self.saturation.setRange(0, 200)
-        self.saturation.setSingleStep(5)
-        self.saturation.setPageStep(25)
-        self.saturation.setValue(100)
-        self.saturation.setToolTip("How strong the predicted colour is: 100 % is as the model predicts it, "
-                                   "0 % is black and white.")
-        self.saturation_label = QLabel("100 %")
-        self.saturation_label.setMinimumWidth(self.saturation_label.fontMetrics().horizontalAdvance("200 %") + 6)
-        self.saturation.valueChanged.connect(self._saturation_changed)
-        self.device_label = QLabel("loading…")
-        self.device_label.setToolTip("Where the colorizing runs: your graphics card (GPU) when there is one, "
-                                     "else the processor (CPU).")
-
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model_combo, 1)
-        model_row.addWidget(add_model)
-        sat_row = QHBoxLayout()
-        sat_row.addWidget(self.saturation, 1)
-        sat_row.addWidget(self.saturation_label)
-        settings_box = QGroupBox("Model and colour")
-        form = QFormLayout(settings_box)
-        form.addRow("Model:", model_row)
-        form.addRow(self.model_card)
-        form.addRow("Render size:", self.render_combo)
-        form.addRow("", render_hint)
-        form.addRow("Saturation:", sat_row)
-        form.addRow("Device:", self.device_label)
-
-        # the batch
-        self.output_edit = QLineEdit()
-        self.output_edit.setReadOnly(True)
-        self.output_edit.setPlaceholderText("A new folder beside your photos")
-        self.output_edit.setToolTip("Where the colorized photos are saved. Your originals are never changed, and "
-                                    "a photo already in this folder is not redone.")
-        choose_out = QToolButton()
-        choose_out.setDefaultAction(self.act_output)
-        self.beside_button = QToolButton()
-        self.beside_button.setText("Beside photos")
-        self.beside_button.setToolTip("Save into a new folder beside your photos (the default)")
-        self.beside_button.clicked.connect(lambda: self.set_output_dir(None))
-        out_row = QHBoxLayout()
-        out_row.addWidget(self.output_edit, 1)
-        out_row.addWidget(choose_out)
-        out_row.addWidget(self.beside_button)
-        self.format_combo = QComboBox()
-        for fmt, text in OUTPUT_FORMATS:
-            self.format_combo.addItem(text, fmt)
-        self.format_combo.setToolTip("The file type of the colorized photos. \"Same as the original\" saves GIF "
-                                     "and BMP photos as PNG.")
-        self.redo_check = QCheckBox("Redo photos already colorized")
-        self.redo_check.setToolTip("Off: a photo whose colorized copy is already in the output folder is skipped, "
-                                   "so a stopped batch carries on where it was.\nOn: those copies are replaced "
-                                   "(your originals are never touched either way).")
-        format_row = QHBoxLayout()
-        format_row.addWidget(QLabel("Save as:"))
-        format_row.addWidget(self.format_combo, 1)
-        format_row.addWidget(self.redo_check)
-        self.colorize_button = QPushButton("Colorize all")
-        self.colorize_button.setToolTip(self.act_colorize.toolTip())
-        self.colorize_button.clicked.connect(self.colorize_all)
-        self.colorize_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip(self.act_cancel.toolTip())
-        self.cancel_button.clicked.connect(self.cancel_batch)
-        self.open_output_button = QPushButton("Open output folder")
-        self.open_output_button.setToolTip(self.act_open_output.toolTip())
-        self.open_output_button.clicked.connect(self.open_output_folder)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.colorize_button)
-        buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.open_output_button)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("")  # "%v of %m" once a batch runs
-        self.progress.setValue(0)
-        self.eta_label = QLabel("")
-        self.summary_label = QLabel("")
-        self.summary_label.setWordWrap(True)
-        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        batch_box = QGroupBox("Colorize the whole list")
-        bv = QVBoxLayout(batch_box)
-        out_label = QLabel("Save to:")
-        bv.addWidget(out_label)
-        bv.addLayout(out_row)
-        bv.addLayout(format_row)
-        bv.addLayout(buttons)
-        bv.addWidget(self.progress)
-        bv.addWidget(self.eta_label)
-        bv.addWidget(self.summary_label)
-        bv.addStretch(1)
-
-        controls = QHBoxLayout()
-        controls.addWidget(settings_box, 1)
-        controls.addWidget(batch_box, 1)
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(0, 0, 0, 0)
-        rv.addLayout(view_bar)
-        rv.addWidget(self.viewer, 1)
-        rv.addLayout(controls)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([300, 900])
-        self.setCentralWidget(self.splitter)
-        self.engine_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.engine_label)
-        self.resize(1280, 860)
-
     # ------------------------------------------------------------------------------------- settings (QSettings)
 
     def _restore(self) -> None:
@@ -393,8 +114,8 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         self.set_view_mode(str(s.value("view/mode", SIDE_BY_SIDE)))
         self.set_zoom(str(s.value("view/zoom", FIT)))
-        self.set_render_size(_int(s.value("render_size"), 256), save=False)
-        self.set_saturation(_float(s.value("saturation"), 1.0), save=False)
+        self.set_render_size(as_int(s.value("render_size"), 256), save=False)
+        self.set_saturation(as_float(s.value("saturation"), 1.0), save=False)
         out = s.value("output_dir")
         self._output_choice = Path(out) if out else None
         self.set_output_format(str(s.value("output_format") or "keep"))
@@ -419,7 +140,7 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def recent_folders(self) -> list[str]:
-        return [str(p) for p in _list(self.settings.value("recent_folders"))]
+        return [str(p) for p in as_list(self.settings.value("recent_folders"))]
 
     def _remember_folder(self, folder: Path) -> None:
         folders = [str(folder)] + [f for f in self.recent_folders() if f != str(folder)]
@@ -494,7 +215,7 @@ class MainWindow(QMainWindow):
 
     def _load_models(self, wanted: str = "") -> None:
         bundled = resources.bundled_checkpoints() if resources.MODELS.is_dir() else []
-        user = [Path(p) for p in _list(self.settings.value("user_models")) if Path(p).is_file()]
+        user = [Path(p) for p in as_list(self.settings.value("user_models")) if Path(p).is_file()]
         self._models = []
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
@@ -557,7 +278,7 @@ class MainWindow(QMainWindow):
         """Add a .safetensors checkpoint to the picker and select it; a CheckpointError if it cannot colorize."""
         path = Path(path).absolute()
         read_colorizer_card(path)
-        user = [p for p in _list(self.settings.value("user_models")) if Path(p) != path] + [str(path)]
+        user = [p for p in as_list(self.settings.value("user_models")) if Path(p) != path] + [str(path)]
         self.settings.setValue("user_models", user)
         self._load_models(str(path))
         self._model_changed()
@@ -717,7 +438,7 @@ class MainWindow(QMainWindow):
         item.setData(_STATE_ROLE, state)
         words = {WAITING: "waiting", DONE: "done", SKIPPED: "done earlier (kept as it was)", FAILED: "failed"}[state]
         if state == FAILED and message:
-            words = f"failed — {_short_reason(message, path)}"
+            words = f"failed — {short_reason(message, path)}"
         item.setText(f"{Path(path).name}\n{words}")
         item.setToolTip(f"{path}\n{message}" if message else path)
         colour = {FAILED: _FAILED_COLOUR, DONE: _DONE_COLOUR}.get(state)
@@ -830,7 +551,7 @@ class MainWindow(QMainWindow):
     def _on_preview_failed(self, token: int, path: str, message: str) -> None:
         if token != self._preview_token:
             return
-        self.viewer.set_message(_short_reason(message, path))
+        self.viewer.set_message(short_reason(message, path))
 
     # -------------------------------------------------------------------------------------------------- batch
 
@@ -927,7 +648,7 @@ class MainWindow(QMainWindow):
         left = c["total"] - finished
         if c["processed"] and left > 0 and not (self._batch and self._batch.cancelled):
             per_photo = (time.monotonic() - self._batch_started) / c["processed"]
-            self.eta_label.setText(f"{finished} of {c['total']} — {_eta_text(per_photo * left)}")
+            self.eta_label.setText(f"{finished} of {c['total']} — {eta_text(per_photo * left)}")
         self.photo_finished.emit(src, state)
 
     def _on_batch_finished(self, outcome: BatchOutcome) -> None:
@@ -941,7 +662,7 @@ class MainWindow(QMainWindow):
         elif outcome.cancelled:
             head = f"Cancelled: {n_done} colorized, {n_skip} already there, {n_fail} failed; the rest is untouched"
         else:
-            head = f"Finished in {_duration(outcome.seconds)}: {n_done} colorized, {n_skip} already there, " \
+            head = f"Finished in {duration_text(outcome.seconds)}: {n_done} colorized, {n_skip} already there, " \
                    f"{n_fail} failed"
         self.summary_label.setText(f"{head}.\nSaved in {outcome.out_dir}")
         self._show_engine_status()
@@ -990,34 +711,3 @@ class MainWindow(QMainWindow):
         for pool in (self._batch_pool, self._files_pool, self._engine_pool):
             pool.waitForDone()
         super().closeEvent(event)
-
-
-def _short_reason(message: str, path: str) -> str:
-    """A failure message without the leading file path (the list already shows the file)."""
-    prefix = f"{path}: "
-    return message[len(prefix):] if message.startswith(prefix) else message
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
-
-
-def _list(value) -> list:
-    """A QSettings list value (an INI file gives a single string for a one-item list, None for none)."""
-    if value is None or value == "":
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _int(value, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _float(value, default: float) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
