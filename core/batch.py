@@ -8,9 +8,9 @@ interrupted batch); a bad file is recorded as failed and the batch goes on.
 from __future__ import annotations
 
 import os
-from glob import escape as glob_escape
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from glob import escape as glob_escape
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -71,6 +71,11 @@ def _walk(folder: Path, exclude: Path) -> Iterator[Path]:
         for f in sorted(filenames):
             if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_SUFFIXES:
                 yield here / f
+
+
+def find_photos(folder: Path) -> list[Path]:
+    """The image files under folder, as a batch would take them (sorted, hidden entries skipped)."""
+    return list(_walk(Path(folder), exclude=None))
 
 
 def _resolved(p: Path) -> Path:
@@ -202,7 +207,7 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
 
 def _write(job: Job, photo: Photo, ab) -> str | None:
     """Merge the predicted colour into the photo and write it atomically; an error message, or None when done."""
-    from core.colorizer import merge
+    from core.colorizer import merge  # here, not at the top: the app imports core.batch before any engine
 
     try:
         im = merge(photo, ab)

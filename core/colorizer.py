@@ -28,7 +28,8 @@ def prefer_passive_threads() -> None:
     """Let torch's idle OpenMP threads sleep instead of spinning; call before torch is imported.
 
     In a batch the model shares the cores with the loader and writer threads; spinning threads steal their
-    time. Measured on a 2-core CPU: colorize-folder 2.5 -> 2.83 photos/s (benchmarks/RESULTS.md).
+    time. Measured on a 2-core CPU: colorize-folder 2.50 photos/s without it, 2.69-2.83 with it
+    (benchmarks/RESULTS.md).
     """
     import sys
 

@@ -194,11 +194,9 @@ def lab_to_rgb_u8(l: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[np.ndarra
 def _f_inv_inplace(f: np.ndarray) -> np.ndarray:
     """_f_inv on a float32 array, overwriting it."""
     small = f <= 0.2068966
-    if not small.any():  # dark pixels (L* < 8) are rare in photos: skip the masked pass when there are none
-        small = None
-    lin_part = (f[small] - 16.0 / 116.0) / _KAPPA if small is not None else None
-    cube = f * f
-    f *= cube
-    if small is not None:
+    # dark pixels (L* < 8) are rare in photos: skip the masked passes when there are none
+    lin_part = (f[small] - 16.0 / 116.0) / _KAPPA if small.any() else None
+    f *= f * f
+    if lin_part is not None:
         f[small] = lin_part
     return f

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.batch import plan  # noqa: E402
+from core.batch import find_photos  # noqa: E402
 from core.images import open_preview  # noqa: E402
 
 
@@ -34,7 +34,7 @@ def main() -> None:
 
     from core.colorizer import Colorizer
 
-    files = [job.src for job in plan([args.folder], args.out.parent / ".unused")[0]][:args.limit]
+    files = find_photos(args.folder)[:args.limit]
     colorizers = [Colorizer(m, render_size=args.render_size) for m in args.model]
     cells = []
     for f in files:

@@ -120,6 +120,16 @@ def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: in
         save_json(json_out, result)
 
 
+def _merged_card(card: dict, card_files: tuple[Path, ...]) -> dict:
+    """card extended with each JSON file in turn (later files win)."""
+    import json
+
+    merged = dict(card)
+    for f in card_files:
+        merged.update(json.loads(f.read_text()))
+    return merged
+
+
 @main.command()
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
@@ -127,15 +137,10 @@ def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: in
               help="JSON file(s) merged into the model card (e.g. an `eval --json` result, training history).")
 def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...]) -> None:
     """Write a checkpoint for shipping: fp16 weights, its card extended with the given JSON files."""
-    import json
-
     from core.checkpoint import load_checkpoint, save_checkpoint
 
     ckpt = load_checkpoint(checkpoint)
-    card = dict(ckpt.card)
-    for f in card_files:
-        card.update(json.loads(f.read_text()))
-    save_checkpoint(dest, ckpt.model, ckpt.config, card, half=True)
+    save_checkpoint(dest, ckpt.model, ckpt.config, _merged_card(ckpt.card, card_files), half=True)
     click.echo(f"wrote {dest} ({dest.stat().st_size / 2**20:.1f} MiB, fp16)")
 
 
@@ -149,8 +154,6 @@ def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...]) -> None:
               help="JSON file(s) merged into the model card.")
 def blend_(checkpoint_a: Path, checkpoint_b: Path, dest: Path, alpha: float, card_files: tuple[Path, ...]) -> None:
     """Network interpolation of two models of one architecture (e.g. stable L1 and its GAN fine-tune), fp16."""
-    import json
-
     from core.checkpoint import CheckpointError, save_checkpoint
     from trainer.blend import blend
 
@@ -158,9 +161,7 @@ def blend_(checkpoint_a: Path, checkpoint_b: Path, dest: Path, alpha: float, car
         ckpt = blend(checkpoint_a, checkpoint_b, alpha)
     except CheckpointError as e:
         raise click.ClickException(str(e)) from None
-    for f in card_files:
-        ckpt.card.update(json.loads(f.read_text()))
-    save_checkpoint(dest, ckpt.model, ckpt.config, ckpt.card, half=True)
+    save_checkpoint(dest, ckpt.model, ckpt.config, _merged_card(ckpt.card, card_files), half=True)
     click.echo(f"wrote {dest} ({dest.stat().st_size / 2**20:.1f} MiB, fp16): {1 - alpha:g} x {checkpoint_a.name} "
                f"+ {alpha:g} x {checkpoint_b.name}")
 
