@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from PIL import Image
 
 from core.images import photo_from_image
 from desktop.workers import Engine, EngineSettings, NoModelError, to_qimage
