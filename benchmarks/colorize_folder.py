@@ -4,7 +4,8 @@
 
 (a) naive: one image at a time, scikit-image rgb2lab/lab2rgb in float64 at full size, fp32 model, no overlap;
 (b) the project's pipeline (core.batch.run, what `colorize-folder` runs), same model and render size;
-(c) the model alone: the render-size forward passes (b) makes, on the same device and threads.
+(c) the model alone: the render-size forward passes (b) makes, on the same device, threads and streams
+    (forward passes run at once, as core.colorizer.share_cpu_threads chooses; --streams 1 for one at a time).
 Targets on a 2-core CPU: (b) >= 3x (a), and (b) >= 80 % of (c).
 """
 
@@ -44,21 +45,24 @@ def naive(files: list[Path], out: Path, ckpt: Path, render: int, device: str) ->
         Image.fromarray((out_rgb * 255).astype(np.uint8)).save(out / f.name, quality=95)
 
 
-def ours(folder: Path, out: Path, ckpt: Path, render: int, device: str, batch_size: int):
+def ours(folder: Path, out: Path, ckpt: Path, render: int, device: str, batch_size: int, streams: int):
     from core import batch
     from core.colorizer import Colorizer
 
-    colorizer = Colorizer(ckpt, device=device, render_size=render)
+    colorizer = Colorizer(ckpt, device=device, render_size=render, streams=streams)
     jobs, _ = batch.plan([folder], out, "keep")
     return colorizer, lambda: batch.run(colorizer, jobs, batch_size=batch_size)
 
 
 def model_only(colorizer, n: int, batch_size: int) -> None:
+    """n photos' forward passes, in batches, spread over the colorizer's streams as core.batch.run does."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import numpy as np
 
     lightness = [np.full((colorizer.render_size, colorizer.render_size), 50.0, np.float32)] * batch_size
-    for _ in range(0, n, batch_size):
-        colorizer.predict_ab(lightness)
+    with ThreadPoolExecutor(colorizer.streams) as pool:
+        list(pool.map(lambda _: colorizer.predict_ab(lightness), range(0, n, batch_size)))
 
 
 def stages(colorizer, scan: Path, out: Path, repeats: int = 3) -> list[tuple]:
@@ -75,7 +79,7 @@ def stages(colorizer, scan: Path, out: Path, repeats: int = 3) -> list[tuple]:
     image = merge(photo, ab)
     steps = [("decode + L* (loader threads)", lambda: load_photo(scan)),
              ("L* to render size (loader threads)", lambda: colorizer.render_input(photo.lightness)),
-             ("model forward pass (this thread, torch threads)", lambda: colorizer.predict_ab([small])),
+             ("model forward pass (a model thread)", lambda: colorizer.predict_ab([small])),
              ("ab upsample + Lab->sRGB merge (writer thread)", lambda: merge(photo, ab)),
              ("JPEG encode + atomic write (writer thread)", lambda: save_atomic(image, out / "stage.jpg"))]
     rows = []
@@ -97,14 +101,17 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--checkpoint", type=Path, default=None)
     p.add_argument("--threads", type=int, default=None, help="torch threads for (b) and (c) (default: torch's)")
+    p.add_argument("--streams", type=int, default=None,
+                   help="forward passes at once, the threads split among them (default: as colorize-folder)")
     args = p.parse_args()
-    from core.colorizer import prefer_passive_threads
+    from core.colorizer import prefer_passive_threads, share_cpu_threads
 
     prefer_passive_threads()  # as colorize-folder does, for (b) and (c) alike
-    if args.threads:
-        import torch
+    import torch
 
+    if args.threads:
         torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
 
     from core.resources import default_checkpoint
 
@@ -116,7 +123,12 @@ def main() -> None:
         (work / "naive").mkdir()
         with Timer() as t_naive:
             naive(files, work / "naive", ckpt, args.render_size, args.device)
-        colorizer, run = ours(scans, work / "ours", ckpt, args.render_size, args.device, args.batch_size)
+        if args.streams is None:  # (a) ran one pass at a time on all threads; (b) and (c) split them
+            streams = share_cpu_threads(args.device)
+        else:
+            streams = args.streams
+            torch.set_num_threads(max(1, threads // streams))
+        colorizer, run = ours(scans, work / "ours", ckpt, args.render_size, args.device, args.batch_size, streams)
         model_only(colorizer, args.batch_size, args.batch_size)  # warm-up
         with Timer() as t_ours:
             summary = run()
@@ -133,7 +145,8 @@ def main() -> None:
             ("(c) model forward passes alone", n / t_model.seconds, t_model.seconds / n,
              t_naive.seconds / t_model.seconds, "")]
     print(f"{n} gray 3000x2000 JPEG scans, render size {args.render_size}, device {args.device}, "
-          f"batch {args.batch_size}; {machine()}")
+          f"batch {args.batch_size}; (b), (c): {streams} pass(es) at once, {threads // streams} thread(s) each; "
+          f"{machine()}")
     print(table(rows, ("pipeline", "images/s", "s/image", "speed-up vs (a)", "vs model limit")))
     print("\nWhere (b)'s time goes: each stage alone, one 3000x2000 scan (median of 3)")
     print(table(stage_rows, ("stage", "seconds")))

@@ -23,9 +23,10 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 from core import batch
-from core.colorizer import Colorizer
+from core.colorizer import Colorizer, prefer_passive_threads, share_cpu_threads
 folder, out, device, ckpt = sys.argv[1:5]
-c = Colorizer(ckpt or None, device=device)
+prefer_passive_threads()
+c = Colorizer(ckpt or None, device=device, streams=share_cpu_threads(device))  # as colorize-folder makes it
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 jobs, _ = batch.plan([Path(folder)], Path(out), "keep")
 t = time.perf_counter()

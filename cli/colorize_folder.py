@@ -44,10 +44,12 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
     if not jobs and not refused:
         raise click.UsageError("no photos found in the given inputs")
     try:
-        from core.colorizer import Colorizer, prefer_passive_threads
+        from core.colorizer import Colorizer, pick_device, prefer_passive_threads, share_cpu_threads
 
         prefer_passive_threads()
-        colorizer = Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation)
+        device = pick_device(device)
+        colorizer = Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation,
+                              streams=share_cpu_threads(device))
     except (CheckpointError, RuntimeError) as e:
         raise click.UsageError(str(e)) from None
     output.mkdir(parents=True, exist_ok=True)

@@ -136,13 +136,15 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
         should_stop: Callable[[], bool] | None = None) -> Summary:
     """Colorize jobs; on_result(job, 'done'|'skipped'|'failed', message) is called once per job, in job order.
 
-    colorizer needs predict_ab(list of L arrays) -> list of ab (a Colorizer, or the desktop's Engine).
-    Three stages overlap: loader threads decode the next photos, this thread runs the model, and a writer
-    thread merges the colour into the full-size L and encodes the file. should_stop is polled between
-    photos: a stopped batch keeps what it has finished and writes nothing partial.
+    colorizer needs predict_ab(list of L arrays) -> list of ab (a Colorizer, or the desktop's Engine), and may
+    say by a `streams` attribute how many predict_ab calls it runs at once. Three stages overlap: loader
+    threads decode the next photos, `streams` model threads predict their colour, and a writer thread merges
+    the colour into the full-size L and encodes the file. should_stop is polled between photos: a stopped
+    batch keeps what it has finished and writes nothing partial.
     """
     summary = Summary()
     report = on_result or (lambda job, status, msg: None)
+    streams = max(1, int(getattr(colorizer, "streams", 1)))
     todo = []
     for job in jobs:
         if job.dst.exists() and not overwrite:
@@ -155,37 +157,36 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
         summary.failed.append((job.src, msg))
         report(job, "failed", msg)
 
-    writes: deque[tuple[Job, Future]] = deque()  # (job, future of an error message or None), in job order
+    # each batch sent to the model, with the future of its photos' write futures, in job order
+    in_flight: deque[tuple[list[Job], Future]] = deque()
+
+    def finished(fut: Future) -> bool:
+        return fut.done() and all(w.done() for w in fut.result())
 
     def collect(keep: int) -> None:
-        """Report finished writes in order, waiting while more than `keep` are in flight (bounds memory)."""
-        while writes and (len(writes) > keep or writes[0][1].done()):
-            job, fut = writes.popleft()
-            err = fut.result()
-            if err:
-                fail(job, err)
-            else:
-                summary.done.append(job.src)
-                report(job, "done", str(job.dst))
+        """Report finished batches in order, waiting while more than `keep` are in flight (bounds memory)."""
+        while in_flight and (len(in_flight) > keep or finished(in_flight[0][1])):
+            batch_jobs, fut = in_flight.popleft()
+            for job, write in zip(batch_jobs, fut.result()):
+                err = write.result()
+                if err:
+                    fail(job, err)
+                else:
+                    summary.done.append(job.src)
+                    report(job, "done", str(job.dst))
 
     batch: list[tuple[Job, Photo]] = []
 
     def flush() -> None:
-        try:
-            abs_ = colorizer.predict_ab([p.lightness for _, p in batch])
-        except Exception as e:  # a model failure must not lose the rest of the batch
-            for job, _ in batch:
-                fail(job, f"{job.src}: colorizing failed ({one_line(e)})")
-        else:
-            for (job, photo), ab in zip(batch, abs_):
-                writes.append((job, writer.submit(_write, job, photo, ab)))
+        in_flight.append(([job for job, _ in batch], model_pool.submit(_colorize, colorizer, list(batch), writer)))
         batch.clear()
-        collect(keep=batch_size)
+        collect(keep=streams)
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="load") as pool, \
+            ThreadPoolExecutor(max_workers=streams, thread_name_prefix="model") as model_pool, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as writer:
-        for job, fut in _prefetch(todo, pool, ahead=max(2, batch_size)):
-            collect(keep=batch_size)
+        for job, fut in _prefetch(todo, pool, ahead=max(2, batch_size * streams)):
+            collect(keep=streams)
             if should_stop and should_stop():
                 fut.cancel()
                 continue
@@ -203,6 +204,21 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
             flush()
         collect(keep=0)
     return summary
+
+
+def _colorize(colorizer, batch: list[tuple[Job, Photo]], writer: ThreadPoolExecutor) -> list[Future]:
+    """The model stage: predict a batch's colour and hand each photo to the writer; a future per photo."""
+    try:
+        abs_ = colorizer.predict_ab([photo.lightness for _, photo in batch])
+    except Exception as e:  # a model failure must not lose the rest of the batch
+        return [_resolved_future(f"{job.src}: colorizing failed ({one_line(e)})") for job, _ in batch]
+    return [writer.submit(_write, job, photo, ab) for (job, photo), ab in zip(batch, abs_)]
+
+
+def _resolved_future(value) -> Future:
+    fut: Future = Future()
+    fut.set_result(value)
+    return fut
 
 
 def _write(job: Job, photo: Photo, ab) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import queue
 import warnings
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -37,6 +38,22 @@ def prefer_passive_threads() -> None:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def share_cpu_threads(device: str) -> int:
+    """How many forward passes a batch should run at once on device; on a CPU, splits torch's threads among them.
+
+    Call once per process. A batch-1 forward pass at render size uses two
+    threads poorly (1.6x one thread's speed on 2 cores), so on a CPU two passes run side by side with half the
+    threads each: 4.2-4.7 against 3.6-3.9 forward passes/s on a 2-core CPU (benchmarks/RESULTS.md). On a GPU: 1.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    if device != "cpu" or threads < 2:
+        return 1
+    torch.set_num_threads(threads // 2)
+    return 2
+
+
 def pick_device(device: str = "auto") -> str:
     """'auto' -> 'cuda' when a CUDA GPU is present, else 'cpu'."""
     import torch
@@ -52,8 +69,13 @@ class Colorizer:
     """Colorize photos with one checkpoint on one device."""
 
     def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "auto", render_size: int = 256,
-                 saturation: float = 1.0):
-        """saturation scales the predicted colour on top of the model's own calibrated colour_gain."""
+                 saturation: float = 1.0, streams: int = 1):
+        """saturation scales the predicted colour on top of the model's own calibrated colour_gain.
+
+        streams: how many predict_ab calls may run at once (see share_cpu_threads). Each gets its own copy of
+        the model's modules (sharing the weights), because fastai's U-Net keeps the encoder's activations in
+        hooks that one pass would overwrite under another.
+        """
         import torch
 
         from core.checkpoint import load_checkpoint
@@ -70,6 +92,10 @@ class Colorizer:
         self.render_size = render_size
         self.saturation = saturation
         self._torch = torch
+        self.streams = max(1, int(streams))
+        self._free_models: queue.SimpleQueue = queue.SimpleQueue()  # models not running a pass right now
+        for i in range(self.streams):
+            self._free_models.put(self.model if i == 0 else _replica(self.model))
         self._cpu_copy = None  # a CPU twin of the model, made only if the GPU runs out of memory
 
     def render_input(self, lightness: np.ndarray) -> np.ndarray:
@@ -81,7 +107,11 @@ class Colorizer:
         """ab (2 x R x R, unnormalised) predicted for each full-size L* array, in one batch."""
         torch = self._torch
         small = np.stack([self.render_input(l) for l in lightness])[:, None]
-        ab = self._predict(lab.normalize_l(torch.from_numpy(small)))
+        model = self._free_models.get()  # waits only when more than `streams` callers run at once
+        try:
+            ab = self._predict(model, lab.normalize_l(torch.from_numpy(small)))
+        finally:
+            self._free_models.put(model)
         return list(lab.denormalize_ab(ab).numpy() * (self.colour_gain * self.saturation))
 
     def _forward(self, model, x, device: str):
@@ -90,18 +120,18 @@ class Colorizer:
         with torch.inference_mode(), torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
             return model(x.to(device)).float().cpu()
 
-    def _predict(self, x):
+    def _predict(self, model, x):
         """Forward pass on the device; on CUDA out-of-memory retry in halves, then on the CPU (with a warning)."""
         torch = self._torch
         try:
-            return self._forward(self.model, x, self.device)
+            return self._forward(model, x, self.device)
         except torch.cuda.OutOfMemoryError:
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
             if len(x) > 1:
                 warnings.warn(f"GPU out of memory for a batch of {len(x)}; retrying in smaller batches")
                 half = len(x) // 2
-                return torch.cat([self._predict(x[:half]), self._predict(x[half:])])
+                return torch.cat([self._predict(model, x[:half]), self._predict(model, x[half:])])
             warnings.warn("GPU out of memory even for one photo; colorizing it on the CPU instead")
             return self._forward(self._cpu_model(), x, "cpu")
 
@@ -131,6 +161,12 @@ class Colorizer:
         for i in range(0, len(photos), batch_size):
             out += self.colorize_photos(photos[i:i + batch_size])
         return out
+
+
+def _replica(model):
+    """A copy of model for a concurrent forward pass: its own modules and hooks, the same weight tensors."""
+    tensors = [*model.parameters(), *model.buffers()]
+    return copy.deepcopy(model, memo={id(t): t for t in tensors})  # weights shared: inference never writes them
 
 
 def _colour_gain(card: dict) -> float:

@@ -187,7 +187,7 @@ def lab_to_rgb_u8(l: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[np.ndarra
         np.clip(c, 0.0, scale, out=c)
         c += 0.5
         idx[...] = c  # truncation after +0.5: rounding to the nearest table entry
-        planes.append(_SRGB_U8_OF_LINEAR[idx])
+        planes.append(np.take(_SRGB_U8_OF_LINEAR, idx))  # take: half the time of fancy indexing
     return planes
 
 

@@ -48,12 +48,17 @@ def test_stale_temporary_files_of_a_killed_run_are_removed(tmp_path):
     assert not stale.exists() and other.exists()
 
 
-def test_run_overlaps_stages_but_reports_in_order_and_matches_single_colorize(tmp_path, colorizer, monkeypatch):
+@pytest.mark.parametrize("streams", [1, 2])
+def test_run_overlaps_stages_but_reports_in_order_and_matches_single_colorize(tmp_path, tiny_checkpoint, monkeypatch,
+                                                                              streams):
     import numpy as np
     from PIL import Image
 
     from core import batch, colorizer as colorizer_module
+    from core.colorizer import Colorizer
     from tests.helpers import random_gray
+
+    colorizer = Colorizer(tiny_checkpoint, device="cpu", render_size=64, streams=streams)
 
     src = tmp_path / "in"
     src.mkdir()

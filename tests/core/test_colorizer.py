@@ -107,14 +107,23 @@ class _OutOfMemoryAbove:
         return self.model(x)
 
 
+def _use_model(c, model):
+    """Make the colorizer run every pass on `model`."""
+    import queue
+
+    c._free_models = queue.SimpleQueue()
+    c._free_models.put(model)
+    return model
+
+
 def test_out_of_memory_retries_in_smaller_batches(tiny_checkpoint):
     c = Colorizer(tiny_checkpoint, device="cpu", render_size=64)
     images = [random_gray(40, 30, seed=s) for s in range(4)]
     want = [np.asarray(c.colorize(im)) for im in images]
-    c.model = _OutOfMemoryAbove(c.model, limit=1)
+    wrapped = _use_model(c, _OutOfMemoryAbove(c.model, limit=1))
     with pytest.warns(UserWarning, match="smaller batches"):
         got = c.colorize_many(images, batch_size=4)
-    assert c.model.calls == [4, 2, 1, 1, 2, 1, 1]  # halves until each fits
+    assert wrapped.calls == [4, 2, 1, 1, 2, 1, 1]  # halves until each fits
     for a, b in zip(want, got):
         assert np.abs(a.astype(int) - np.asarray(b).astype(int)).max() <= 1
 
@@ -124,7 +133,7 @@ def test_out_of_memory_for_one_photo_falls_back_to_the_cpu(tiny_checkpoint, monk
     im = random_gray(40, 30)
     want = np.asarray(c.colorize(im))
     real = c.model
-    c.model = _OutOfMemoryAbove(real, limit=0)
+    _use_model(c, _OutOfMemoryAbove(real, limit=0))
     monkeypatch.setattr(c, "_cpu_model", lambda: real)
     with pytest.warns(UserWarning, match="on the CPU"):
         got = np.asarray(c.colorize(im))
@@ -157,3 +166,52 @@ def test_strip_merge_has_no_seams(monkeypatch):
     monkeypatch.setattr(colorizer_module, "_MERGE_ROWS", 7)
     strips = np.asarray(colorizer_module.merge(photo, ab)).astype(int)
     assert np.abs(whole - strips).max() <= 1
+
+
+def test_passes_running_at_once_each_get_their_own_model(tiny_checkpoint):
+    import threading
+
+    c = Colorizer(tiny_checkpoint, device="cpu", render_size=64, streams=2)
+    inputs = [np.asarray(random_gray(64, 64, seed=s), np.float32) / 2.55 for s in range(6)]
+    want = [c.predict_ab([l])[0] for l in inputs]
+    got: dict[int, list] = {}
+    start = threading.Barrier(2)
+
+    def worker(k: int) -> None:
+        start.wait()
+        got[k] = [c.predict_ab([inputs[i]])[0] for i in range(k, len(inputs), 2) for _ in range(3)][::3]
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in (0, 1):
+        for i, ab in zip(range(k, len(inputs), 2), got[k]):
+            np.testing.assert_allclose(ab, want[i], atol=1e-4)
+
+
+def test_cpu_threads_are_shared_between_two_streams_and_a_gpu_gets_one():
+    import torch
+
+    from core.colorizer import share_cpu_threads
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(4)
+        assert share_cpu_threads("cuda") == 1 and torch.get_num_threads() == 4
+        assert share_cpu_threads("cpu") == 2 and torch.get_num_threads() == 2
+        torch.set_num_threads(1)
+        assert share_cpu_threads("cpu") == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_each_stream_has_its_own_hooks_but_shares_the_weights(tiny_checkpoint):
+    c = Colorizer(tiny_checkpoint, device="cpu", render_size=64, streams=2)
+    first, second = c._free_models.get(), c._free_models.get()
+    assert first is not second
+    assert all(a is b for a, b in zip(first.parameters(), second.parameters()))
+    hooked = [m for m in first.modules() if hasattr(m, "hook")]
+    assert hooked and all(m.hook is not n.hook for m, n in zip(hooked, (n for n in second.modules()
+                                                                        if hasattr(n, "hook"))))
