@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -51,7 +52,11 @@ def ours(folder: Path, out: Path, ckpt: Path, render: int, device: str, batch_si
 
     colorizer = Colorizer(ckpt, device=device, render_size=render, streams=streams)
     jobs, _ = batch.plan([folder], out, "keep")
-    return colorizer, lambda: batch.run(colorizer, jobs, batch_size=batch_size)
+    def run():
+        shutil.rmtree(out, ignore_errors=True)  # a rerun would skip the photos already written
+        return batch.run(colorizer, jobs, batch_size=batch_size)
+
+    return colorizer, run
 
 
 def model_only(colorizer, n: int, batch_size: int) -> None:
@@ -101,6 +106,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=1)
     p.add_argument("--checkpoint", type=Path, default=None)
     p.add_argument("--threads", type=int, default=None, help="torch threads for (b) and (c) (default: torch's)")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved runs of (b) and (c); the median is shown")
     p.add_argument("--streams", type=int, default=None,
                    help="forward passes at once, the threads split among them (default: as colorize-folder)")
     args = p.parse_args()
@@ -130,23 +136,27 @@ def main() -> None:
             torch.set_num_threads(max(1, threads // streams))
         colorizer, run = ours(scans, work / "ours", ckpt, args.render_size, args.device, args.batch_size, streams)
         model_only(colorizer, args.batch_size, args.batch_size)  # warm-up
-        with Timer() as t_ours:
-            summary = run()
-        assert len(summary.done) == args.n, summary.failed
-        with Timer() as t_model:
-            model_only(colorizer, args.n, args.batch_size)
+        ours_s, model_s = [], []
+        for _ in range(args.repeats):  # interleaved, so a slow spell of a shared machine hits both alike
+            with Timer() as t:
+                summary = run()
+            assert len(summary.done) == args.n, summary.failed
+            ours_s.append(t.seconds)
+            with Timer() as t:
+                model_only(colorizer, args.n, args.batch_size)
+            model_s.append(t.seconds)
+        t_ours, t_model = statistics.median(ours_s), statistics.median(model_s)
         stage_rows = stages(colorizer, files[0], work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     n = args.n
     rows = [("(a) naive pipeline", n / t_naive.seconds, t_naive.seconds / n, 1.0, ""),
-            ("(b) colorize-folder pipeline", n / t_ours.seconds, t_ours.seconds / n, t_naive.seconds / t_ours.seconds,
-             f"{t_model.seconds / t_ours.seconds:.0%} of (c)"),
-            ("(c) model forward passes alone", n / t_model.seconds, t_model.seconds / n,
-             t_naive.seconds / t_model.seconds, "")]
+            ("(b) colorize-folder pipeline", n / t_ours, t_ours / n, t_naive.seconds / t_ours,
+             f"{t_model / t_ours:.0%} of (c)"),
+            ("(c) model forward passes alone", n / t_model, t_model / n, t_naive.seconds / t_model, "")]
     print(f"{n} gray 3000x2000 JPEG scans, render size {args.render_size}, device {args.device}, "
-          f"batch {args.batch_size}; (b), (c): {streams} pass(es) at once, {threads // streams} thread(s) each; "
-          f"{machine()}")
+          f"batch {args.batch_size}; (b), (c): {streams} pass(es) at once, {threads // streams} thread(s) each, "
+          f"median of {args.repeats} interleaved runs; {machine()}")
     print(table(rows, ("pipeline", "images/s", "s/image", "speed-up vs (a)", "vs model limit")))
     print("\nWhere (b)'s time goes: each stage alone, one 3000x2000 scan (median of 3)")
     print(table(stage_rows, ("stage", "seconds")))
