@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QFileDialog, QListWidgetItem, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QListWidgetItem, QMessageBox
 
 from core import resources
 from core.checkpoint import CheckpointError
@@ -73,6 +73,7 @@ class MainWindow(WindowLayout):
         self.setAcceptDrops(True)
 
         # one thread each: the engine (start-up, then previews in order), files (scans, thumbnails), the batch
+        self._closing = False
         self._engine_pool, self._files_pool, self._batch_pool = QThreadPool(self), QThreadPool(self), QThreadPool(self)
         for pool in (self._engine_pool, self._files_pool, self._batch_pool):
             pool.setMaxThreadCount(1)
@@ -198,7 +199,8 @@ class MainWindow(WindowLayout):
         self.device_label.setText("—")
         self.engine_label.setText("The colorizer engine could not start")
         self._update_enabled()
-        QMessageBox.critical(self, APPLICATION, f"The colorizer engine could not start:\n\n{message}")
+        if not self._closing:
+            QMessageBox.critical(self, APPLICATION, f"The colorizer engine could not start:\n\n{message}")
 
     def _on_model_failed(self, message: str) -> None:
         self.statusBar().showMessage(f"The model could not be loaded: {message}", 15000)
@@ -668,7 +670,7 @@ class MainWindow(WindowLayout):
         self._show_engine_status()
         self.statusBar().showMessage(head, 15000)
         self._update_enabled()
-        if outcome.failed or outcome.error:
+        if (outcome.failed or outcome.error) and not self._closing:
             box = QMessageBox(QMessageBox.Icon.Warning, APPLICATION, head + ".", QMessageBox.StandardButton.Ok, self)
             box.setInformativeText("These photos were not colorized (your originals are unchanged):")
             box.setDetailedText("\n".join(msg for _, msg in outcome.failed) or outcome.error)
@@ -703,11 +705,17 @@ class MainWindow(WindowLayout):
         self.act_open_output.setEnabled(self.open_output_button.isEnabled())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._closing = True
         if self._batch is not None:
             self._batch.cancel()
         self._stop_files.set()
         self._preview_token += 1
         self.save_settings()
+        # The workers finish the photo in hand (a scan can take seconds, the engine's first load longer): the
+        # window goes away now rather than hang, and the process ends once they are done, nothing half-written.
+        # (processEvents lets the window system see the hide; the _closing flag keeps it from opening dialogs.)
+        self.hide()
+        QApplication.processEvents()
         for pool in (self._batch_pool, self._files_pool, self._engine_pool):
             pool.waitForDone()
         super().closeEvent(event)

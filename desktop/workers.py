@@ -93,10 +93,6 @@ class Engine:
         with self._lock:
             return self._current().predict_ab(lightness)
 
-    def colorize_photos(self, photos: Sequence[Any]) -> list[Image.Image]:
-        with self._lock:
-            return self._current().colorize_photos(photos)
-
     def colorize(self, image: Image.Image) -> Image.Image:
         with self._lock:
             return self._current().colorize(image)

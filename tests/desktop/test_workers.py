@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from core.images import photo_from_image
 from desktop.workers import Engine, EngineSettings, NoModelError, to_qimage
 from tests.helpers import random_gray, random_rgb
 
@@ -23,15 +22,15 @@ def test_the_engine_follows_the_settings_current_at_each_call(tiny_checkpoint, o
     assert engine.load() == "CPU" and engine.ready
     with pytest.raises(NoModelError):
         engine.colorize(random_gray(40, 30))
-    photo = photo_from_image(random_gray(40, 30, seed=3))
+    image = random_gray(40, 30, seed=3)
     engine.settings = EngineSettings(tiny_checkpoint, 64, 1.0)
-    a = np.asarray(engine.colorize_photos([photo])[0])
-    np.testing.assert_array_equal(a, np.asarray(colorizer.colorize_photos([photo])[0]))
+    a = np.asarray(engine.colorize(image))
+    np.testing.assert_array_equal(a, np.asarray(colorizer.colorize(image)))
     engine.settings = EngineSettings(other_checkpoint, 64, 1.0)
-    b = np.asarray(engine.colorize_photos([photo])[0])
-    np.testing.assert_array_equal(b, np.asarray(Colorizer(other_checkpoint, "cpu", 64).colorize_photos([photo])[0]))
+    b = np.asarray(engine.colorize(image))
+    np.testing.assert_array_equal(b, np.asarray(Colorizer(other_checkpoint, "cpu", 64).colorize(image)))
     engine.settings = EngineSettings(other_checkpoint, 64, 0.0)
-    gray = np.asarray(engine.colorize_photos([photo])[0]).astype(int)
+    gray = np.asarray(engine.colorize(image)).astype(int)
     assert np.abs(gray[..., 0] - gray[..., 2]).max() <= 2
 
 
