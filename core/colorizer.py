@@ -41,9 +41,9 @@ def prefer_passive_threads() -> None:
 def share_cpu_threads(device: str) -> int:
     """How many forward passes a batch should run at once on device; on a CPU, splits torch's threads among them.
 
-    Call once per process. A batch-1 forward pass at render size uses two
-    threads poorly (1.6x one thread's speed on 2 cores), so on a CPU two passes run side by side with half the
-    threads each: 4.2-4.7 against 3.6-3.9 forward passes/s on a 2-core CPU (benchmarks/RESULTS.md). On a GPU: 1.
+    Call once per process. A batch-1 forward pass at render size uses two threads poorly (1.6x one thread's
+    speed on 2 cores), so on a CPU two passes run side by side with half the threads each: 4.26 against 3.88
+    forward passes/s on a 2-core CPU, and a batch 7 % faster (benchmarks/RESULTS.md). On a GPU: 1.
     """
     import torch
 
