@@ -52,6 +52,7 @@ def ours(folder: Path, out: Path, ckpt: Path, render: int, device: str, batch_si
 
     colorizer = Colorizer(ckpt, device=device, render_size=render, streams=streams)
     jobs, _ = batch.plan([folder], out, "keep")
+
     def run():
         shutil.rmtree(out, ignore_errors=True)  # a rerun would skip the photos already written
         return batch.run(colorizer, jobs, batch_size=batch_size)
@@ -107,8 +108,8 @@ def main() -> None:
     p.add_argument("--checkpoint", type=Path, default=None)
     p.add_argument("--threads", type=int, default=None, help="torch threads for (b) and (c) (default: torch's)")
     p.add_argument("--repeats", type=int, default=3, help="interleaved runs of (b) and (c); the median is shown")
-    p.add_argument("--streams", type=int, default=None,
-                   help="forward passes at once, the threads split among them (default: as colorize-folder)")
+    p.add_argument("--streams", type=int, default=2,
+                   help="forward passes at once on a CPU, the threads split among them (2: as colorize-folder)")
     args = p.parse_args()
     from core.colorizer import prefer_passive_threads, share_cpu_threads
 
@@ -129,11 +130,8 @@ def main() -> None:
         (work / "naive").mkdir()
         with Timer() as t_naive:
             naive(files, work / "naive", ckpt, args.render_size, args.device)
-        if args.streams is None:  # (a) ran one pass at a time on all threads; (b) and (c) split them
-            streams = share_cpu_threads(args.device)
-        else:
-            streams = args.streams
-            torch.set_num_threads(max(1, threads // streams))
+        # (a) ran one pass at a time on all threads; (b) and (c) split them as colorize-folder does
+        streams = share_cpu_threads(args.device, args.streams)
         colorizer, run = ours(scans, work / "ours", ckpt, args.render_size, args.device, args.batch_size, streams)
         model_only(colorizer, args.batch_size, args.batch_size)  # warm-up
         ours_s, model_s = [], []

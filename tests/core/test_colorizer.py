@@ -177,9 +177,9 @@ def test_passes_running_at_once_each_get_their_own_model(tiny_checkpoint):
     got: dict[int, list] = {}
     start = threading.Barrier(2)
 
-    def worker(k: int) -> None:
+    def worker(k: int) -> None:  # thread k predicts its half of the inputs three times over
         start.wait()
-        got[k] = [c.predict_ab([inputs[i]])[0] for i in range(k, len(inputs), 2) for _ in range(3)][::3]
+        got[k] = [(i, c.predict_ab([inputs[i]])[0]) for _ in range(3) for i in range(k, len(inputs), 2)]
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in (0, 1)]
     for t in threads:
@@ -187,7 +187,7 @@ def test_passes_running_at_once_each_get_their_own_model(tiny_checkpoint):
     for t in threads:
         t.join()
     for k in (0, 1):
-        for i, ab in zip(range(k, len(inputs), 2), got[k]):
+        for i, ab in got[k]:
             np.testing.assert_allclose(ab, want[i], atol=1e-4)
 
 
@@ -201,6 +201,7 @@ def test_cpu_threads_are_shared_between_two_streams_and_a_gpu_gets_one():
         torch.set_num_threads(4)
         assert share_cpu_threads("cuda") == 1 and torch.get_num_threads() == 4
         assert share_cpu_threads("cpu") == 2 and torch.get_num_threads() == 2
+        assert share_cpu_threads("cpu", streams=1) == 1 and torch.get_num_threads() == 2
         torch.set_num_threads(1)
         assert share_cpu_threads("cpu") == 1 and torch.get_num_threads() == 1
     finally:
