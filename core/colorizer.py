@@ -38,6 +38,16 @@ def prefer_passive_threads() -> None:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def import_engine() -> None:
+    """Import what a Colorizer needs (torch, torchvision, fastai's U-Net, safetensors) now, not on first use."""
+    import safetensors.torch  # noqa: F401
+    import torch  # noqa: F401
+
+    from core.models.generator import import_fastai_unet
+
+    import_fastai_unet()
+
+
 def share_cpu_threads(device: str, streams: int = 2) -> int:
     """How many forward passes a batch should run at once on device (up to streams); on a CPU, splits torch's
     threads among them.

@@ -56,9 +56,11 @@ class Engine:
 
     def load(self) -> str:
         """Import torch and the colorizer and pick the device (slow: run it in a worker); returns the device name."""
-        from core.colorizer import pick_device, prefer_passive_threads
+        from core.colorizer import import_engine, pick_device, prefer_passive_threads
+        from desktop.background_import import import_without_stalls
 
         prefer_passive_threads()
+        import_without_stalls(import_engine)
         import torch
 
         device = pick_device(self._device_request)

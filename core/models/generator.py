@@ -20,16 +20,22 @@ class GeneratorConfig:
     y_range: tuple[float, float] = (-1.0, 1.0)  # normalised ab; see core.lab.AB_SCALE
 
 
-def build_generator(config: GeneratorConfig):
-    """Build the U-Net from its config (randomly initialised unless config.pretrained)."""
+def import_fastai_unet():
+    """fastai's create_body and DynamicUnet (imported on first use: fastai and torchvision take seconds)."""
     import warnings
-
-    import torchvision.models as tvm
 
     with warnings.catch_warnings():  # fastai's layers still call the deprecated torch.jit.script at import
         warnings.simplefilter("ignore", FutureWarning)
         from fastai.vision.learner import create_body
         from fastai.vision.models.unet import DynamicUnet
+    return create_body, DynamicUnet
+
+
+def build_generator(config: GeneratorConfig):
+    """Build the U-Net from its config (randomly initialised unless config.pretrained)."""
+    import torchvision.models as tvm
+
+    create_body, DynamicUnet = import_fastai_unet()
 
     arch = getattr(tvm, config.arch, None)
     if arch is None or not config.arch.startswith("resnet"):
