@@ -45,8 +45,10 @@ def preload_torch_libraries() -> bool:
 
     The flags are those torch's own import uses: its global dependencies RTLD_GLOBAL, libtorch RTLD_LOCAL.
     Anything unexpected (another platform, a torch laid out differently) leaves the work to `import torch`.
+    So does LD_LIBRARY_PATH: with it set, torch's import first loads the CUDA libraries of its own wheels, so
+    that a system CUDA on that path does not win libtorch's lookups; loading libtorch first would undo that.
     """
-    if not sys.platform.startswith("linux") or "torch" in sys.modules:
+    if not sys.platform.startswith("linux") or os.environ.get("LD_LIBRARY_PATH") or "torch" in sys.modules:
         return False
     spec = importlib.util.find_spec("torch")
     if spec is None or not spec.submodule_search_locations:

@@ -1,4 +1,5 @@
 import gc
+import os
 import subprocess
 import sys
 
@@ -24,9 +25,21 @@ print(torch.ones(3).sum().item())
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the preload is done on Linux only")
 def test_preloaded_libtorch_is_the_one_torch_then_uses():
-    r = subprocess.run([sys.executable, "-c", PRELOAD_THEN_TORCH], capture_output=True, text=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}  # with it, no preload (next test)
+    r = subprocess.run([sys.executable, "-c", PRELOAD_THEN_TORCH], capture_output=True, text=True, timeout=300,
+                       env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["3.0"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the preload is done on Linux only")
+def test_no_preload_when_ld_library_path_could_pick_other_cuda_libraries():
+    code = ("from desktop.background_import import preload_torch_libraries\n"
+            "print(preload_torch_libraries(), 'libtorch_cpu.so' in open('/proc/self/maps').read())")
+    env = dict(os.environ, LD_LIBRARY_PATH="/nonexistent/cuda/lib64")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False"]
 
 
 def test_no_garbage_collection_while_importing_and_the_imported_objects_are_frozen():
