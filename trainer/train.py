@@ -34,7 +34,8 @@ class RunConfig:
     val: str | None = None  # a separate validation folder; default: a fixed 5 % of data
     val_fraction: float = 0.05
     seed: int = 0
-    pretrained: bool = False  # ImageNet encoder weights (downloads them); ignored with init
+    arch: str = "resnet18"  # the generator's encoder (core.models.encoders.ARCHS); ignored with init
+    pretrained: bool = False  # ImageNet encoder weights (offline for efficientnet_lite*); ignored with init
     bf16: bool = True
     device: str = "auto"
     cache: str | None = None
@@ -161,7 +162,7 @@ def train(cfg: RunConfig, resume: bool = False, log=print):
         ckpt = load_checkpoint(cfg.init)
         model, gen_config = ckpt.model.train(), ckpt.config
     else:
-        gen_config = GeneratorConfig(pretrained=cfg.pretrained)
+        gen_config = GeneratorConfig(arch=cfg.arch, pretrained=cfg.pretrained)
         model = build_model(gen_config)
 
     if cfg.channels_last:
