@@ -4,7 +4,7 @@
 
 Baseline: a torch Dataset that opens each JPEG, resizes it and runs scikit-image rgb2lab in __getitem__,
 float32, default DataLoader and threads; stage 2 adds the tutorial's discriminator step. Ours: the trainer
-itself (cached Lab store, bf16 autocast, the fastai Learner), timed from its steps.csv. Same generator,
+itself (cached Lab store, bf16 autocast, channels_last), timed from its steps.csv. Same generator,
 PatchGAN, batch and image size. Target on the CPU: ours >= 2x the baseline.
 """
 
@@ -80,7 +80,8 @@ def baseline(files: list[Path], steps: int, size: int, bs: int, gan: bool) -> fl
 
 def ours(data: Path, work: Path, steps: int, size: int, bs: int, stage: str, init: Path | None) -> float:
     """Median seconds per step of the trainer, from its steps.csv (images/s per step)."""
-    from trainer.train import RunConfig, train
+    from trainer.config import RunConfig
+    from trainer.loop import train
 
     out = work / stage
     train(RunConfig(stage=stage, data=str(data), out=str(out), epochs=1, size=size, batch_size=bs,

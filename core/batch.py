@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from core.errors import one_line
-from core.images import (IMAGE_SUFFIXES, ImageError, Photo, load_photo, output_suffix, part_prefix,
+from core.files import part_prefix
+from core.images import (IMAGE_SUFFIXES, ImageError, Photo, load_photo, output_suffix,
                          save_atomic)
 
 
@@ -73,9 +74,11 @@ def _walk(folder: Path, exclude: Path) -> Iterator[Path]:
                 yield here / f
 
 
-def find_photos(folder: Path) -> list[Path]:
-    """The image files under folder, as a batch would take them (sorted, hidden entries skipped)."""
-    return list(_walk(Path(folder), exclude=None))
+def find_photos(folder: str | os.PathLike) -> list[Path]:
+    """The image files under folder, as a batch would take them (sorted, hidden entries skipped); a file
+    given instead of a folder is the one photo."""
+    folder = Path(folder)
+    return [folder] if folder.is_file() else list(_walk(folder, exclude=None))
 
 
 def _resolved(p: Path) -> Path:

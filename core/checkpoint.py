@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import one_line
-from core.files import publish
+from core.files import write_bytes_atomic
 
 FORMAT = "shoebox-colorizer.checkpoint"
 FORMAT_VERSION = "1"
@@ -33,7 +33,7 @@ class Checkpoint:
 
 def save_checkpoint(path: str | os.PathLike, model, config, card: dict | None = None, half: bool = False) -> Path:
     """Write model weights (fp16 when half) with kind, config and card, atomically."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     from core.models import config_to_json, kind_of
 
@@ -52,12 +52,7 @@ def save_checkpoint(path: str | os.PathLike, model, config, card: dict | None = 
         "card": json.dumps(card or {}, sort_keys=True, default=str),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        save_file(tensors, str(tmp), metadata=metadata)
-        publish(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_bytes_atomic(path, save(tensors, metadata=metadata))
     return path
 
 

@@ -79,8 +79,11 @@ class Colorizer:
     """Colorize photos with one checkpoint on one device."""
 
     def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "auto", render_size: int = 256,
-                 saturation: float = 1.0, streams: int = 1):
+                 saturation: float = 1.0, streams: int = 1, temperature: float | None = None):
         """saturation scales the predicted colour on top of the model's own calibrated colour_gain.
+
+        temperature: for a classification model, the annealed mean's temperature instead of the model's own
+        (lower is bolder; see core.models.colour_bins).
 
         streams: how many predict_ab calls may run at once (see share_cpu_threads). Each gets its own copy of
         the model's modules (sharing the weights), because fastai's U-Net keeps the encoder's activations in
@@ -96,6 +99,10 @@ class Colorizer:
         self.checkpoint_path = Path(checkpoint) if checkpoint else default_checkpoint()
         ckpt = load_checkpoint(self.checkpoint_path, device=self.device)
         self.model, self.config, self.card = ckpt.model, ckpt.config, ckpt.card
+        if temperature is not None:
+            if not hasattr(self.model, "temperature") or not temperature > 0:
+                raise ValueError(f"{self.checkpoint_path}: a temperature > 0 applies to classification models only")
+            self.model.temperature = float(temperature)
         if self.device.startswith("cuda"):  # NHWC is what the GPU's bf16 convolutions run fastest on
             self.model = self.model.to(memory_format=torch.channels_last)
         self.colour_gain = _colour_gain(self.card)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core import lab
 from core.errors import one_line
-from core.files import publish
+from core.files import part_prefix, write_atomic
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
 # --format keep: these suffixes are written back as they came; anything else becomes PNG.
@@ -186,11 +185,6 @@ def output_suffix(src: Path, fmt: str) -> str:
     return FORMAT_SUFFIX[fmt]
 
 
-def part_prefix(dst: Path) -> str:
-    """Name prefix of dst's temporary file while it is written; short enough for any legal dst name."""
-    return f".{dst.name[:100]}."
-
-
 def save_atomic(im: Image.Image, dst: str | os.PathLike, exif: Image.Exif | None = None,
                 icc_profile: bytes | None = None) -> Path:
     """Write im to dst via a temporary file in the same folder and a rename: dst is whole or absent."""
@@ -218,20 +212,11 @@ def save_atomic(im: Image.Image, dst: str | os.PathLike, exif: Image.Exif | None
         params["compression"] = "tiff_deflate"
     elif fmt == "WEBP":
         params.update(quality=95)
-    fd, tmp = tempfile.mkstemp(prefix=part_prefix(dst), suffix=".part", dir=dst.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            im.save(f, format=fmt, **params)
-            f.flush()
-            os.fsync(f.fileno())
-        publish(tmp, dst)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise ImageError(f"{dst}: cannot write ({_write_error_cause(e, dst.parent)})") from None
-        raise
+        write_atomic(dst, lambda f: im.save(f, format=fmt, **params))
+    except OSError as e:
+        raise ImageError(f"{dst}: cannot write ({_write_error_cause(e, dst.parent)})") from None
     return dst
-
 
 
 def _write_error_cause(e: OSError, folder: Path) -> str:

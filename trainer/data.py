@@ -18,22 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from core import lab
-from core.images import IMAGE_SUFFIXES, ImageError, open_rgb
+from core.batch import find_photos
+from core.images import ImageError, open_rgb
 
 CACHE_VERSION = 2  # 2: skipped files stored as [path, message]
-
-
-def find_images(root: str | os.PathLike) -> list[Path]:
-    """Image files under root (recursive, sorted, hidden entries skipped)."""
-    root = Path(root)
-    if root.is_file():
-        return [root]
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found += [Path(dirpath) / f for f in filenames
-                  if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_SUFFIXES]
-    return sorted(found)
 
 
 @dataclass
@@ -127,7 +115,7 @@ def open_or_build_store(data: str | os.PathLike, cache: str | os.PathLike | None
                         max_side: int = 320, log=print) -> LabStore:
     """The Lab store for a data folder: reused when it lists the same files, else (re)built."""
     data = Path(data)
-    files = find_images(data)
+    files = find_photos(data)
     if not files:
         raise FileNotFoundError(f"{data}: no images found")
     root = Path(cache) if cache else default_cache_dir(data, max_side)
@@ -193,23 +181,24 @@ class LabCrops:
         return lab.normalize_l(t[:1]), lab.normalize_ab(t[1:])
 
 
-def epoch_loader(dataset: LabCrops, bs: int, shuffle: bool, seed: int = 0, drop_last: bool = False,
-                 rank: int = 0, world: int = 1):
-    """A fastai DataLoader whose order is fixed by (seed, epoch), sharded over `world` processes, and able
-    to start an epoch part-way (skip_batches): how `trainer resume` continues mid-epoch with the same data."""
-    from fastai.data.load import DataLoader
+def epoch_order(n: int, epoch: int, seed: int, shuffle: bool, rank: int = 0, world: int = 1) -> list[int]:
+    """The dataset indices one process takes in an epoch: shuffled by (seed, epoch), then this rank's equal
+    share (wrapping around to pad), so a replayed epoch is the same on any number of restarts."""
+    idxs = list(range(n))
+    if shuffle:
+        random.Random(f"{seed}/{epoch}").shuffle(idxs)
+    per_rank = math.ceil(n / world)
+    return (idxs * world)[:per_rank * world][rank::world]
 
-    class EpochLoader(DataLoader):
-        skip_batches = 0
 
-        def get_idxs(self):
-            idxs = list(range(len(dataset)))
-            if self.shuffle:
-                random.Random(f"{seed}/{dataset.epoch}").shuffle(idxs)
-            idxs = (idxs * world)[:self.n * world][rank::world]  # equal shards; wrap around to pad
-            skip, self.skip_batches = self.skip_batches * self.bs, 0
-            return idxs[skip:]
+def batches(dataset: LabCrops, order: list[int], batch_size: int, drop_last: bool, start: int = 0):
+    """Yield stacked (L, ab) batches of dataset items in order, from batch number start on."""
+    import torch
 
-    dl = EpochLoader(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, num_workers=0)
-    dl.n = math.ceil(len(dataset) / world)
-    return dl
+    for b in range(start, n_batches(len(order), batch_size, drop_last)):
+        items = [dataset[i] for i in order[b * batch_size:(b + 1) * batch_size]]
+        yield torch.stack([l for l, _ in items]), torch.stack([ab for _, ab in items])
+
+
+def n_batches(n_items: int, batch_size: int, drop_last: bool) -> int:
+    return n_items // batch_size if drop_last else math.ceil(n_items / batch_size)

@@ -72,36 +72,14 @@ def description() -> str:
     return f" x {world_size()} processes (DDP)" if active() else ""
 
 
-def callbacks() -> list:
-    """[the DDP callback] under torchrun, else []."""
+def wrap(model):
+    """The generator in DistributedDataParallel under torchrun, else as it is."""
     if not active():
-        return []
-    from fastai.callback.core import Callback
+        return model
     from torch.nn.parallel import DistributedDataParallel
 
-    class DDP(Callback):
-        """Wrap the generator in DistributedDataParallel for the fit."""
-
-        order = 11
-
-        def before_fit(self):
-            dev = next(self.model.parameters()).device
-            self.learn.model = DistributedDataParallel(self.model, device_ids=[dev] if dev.type == "cuda" else None)
-
-        def after_fit(self):
-            self.learn.model = self.learn.model.module
-
-    return [DDP()]
-
-
-def quiet_unless_main(learn) -> None:
-    """Only rank 0 shows progress and prints the epoch table."""
-    if is_main():
-        return
-    from fastai.callback.progress import ProgressCallback
-
-    learn.remove_cb(ProgressCallback)
-    learn.logger = lambda *a, **k: None
+    dev = next(model.parameters()).device
+    return DistributedDataParallel(model, device_ids=[dev] if dev.type == "cuda" else None)
 
 
 def unwrap(model):

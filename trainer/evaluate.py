@@ -20,7 +20,7 @@ GRID_PHOTOS, GRID_HEIGHT = 6, 160
 
 def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str = "auto",
              limit: int | None = None, batch_size: int = 8, grid: Path | None = None,
-             saturation: float = 1.0) -> dict:
+             saturation: float = 1.0, temperature: float | None = None) -> dict:
     """Mean metrics of the model and of the gray baseline over the colour photos in data.
 
     Each photo is reduced to its lightness (what the model sees) and colorized at render_size; dCF is
@@ -29,10 +29,11 @@ def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str =
     from core import lab
     from core.colorizer import Colorizer
     from core.images import ImageError, open_rgb, photo_from_image
-    from trainer.data import find_images
+    from core.batch import find_photos
 
-    colorizer = Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation)
-    files = find_images(data)[:limit]
+    colorizer = Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation,
+                          temperature=temperature)
+    files = find_photos(data)[:limit]
     rows: dict[str, list[dict]] = {"model": [], "gray": [], "truth": []}
     skipped, sheet = [], []
     for i in range(0, len(files), batch_size):
@@ -65,7 +66,8 @@ def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str =
     if grid:
         save_grid(sheet, grid)
     return {"checkpoint": str(checkpoint), "data": str(data), "photos": n, "render_size": render_size,
-            "colour_gain": colorizer.colour_gain, "saturation": saturation, "skipped": skipped, "mean": mean}
+            "colour_gain": colorizer.colour_gain, "saturation": saturation,
+            "temperature": getattr(colorizer.model, "temperature", None), "skipped": skipped, "mean": mean}
 
 
 def save_grid(sheet: list[tuple[np.ndarray, ...]], path: Path) -> None:

@@ -1,8 +1,6 @@
-"""Stage 2: pix2pix. The generator keeps its L1 loss (x lambda) and gains a conditional PatchGAN adversary.
-
-Built as one fastai callback on the stage-1 Learner: the Learner still runs the generator's forward, L1 loss,
-backward and optimiser step; the callback trains the discriminator on each batch (after the forward) and adds
-the adversarial term to the generator's loss (after the L1 loss).
+"""Stage 2: pix2pix (Isola et al. 2017). The generator keeps its L1 loss (x lambda) and gains a conditional
+PatchGAN adversary that judges (L, ab) pairs. `Pix2Pix.train_step` is the whole algorithm: the D step, then
+the G step, as in pix2pix's own `pix2pix_model.py`.
 """
 
 from __future__ import annotations
@@ -75,63 +73,73 @@ class AdaptiveAugment:
             self._signs, self._images = [], 0
 
 
-def make_pix2pix_callback(disc: nn.Module, gan_mode: str = "vanilla", lambda_l1: float = 100.0,
-                          lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
-                          ada: AdaptiveAugment | None = None):
-    """A fastai callback that turns an L1 Learner on the generator into pix2pix training."""
-    from fastai.callback.core import Callback
+def set_requires_grad(module: nn.Module, flag: bool) -> None:
+    for p in module.parameters():
+        p.requires_grad_(flag)
 
-    class Pix2Pix(Callback):
-        order = 5  # before Autocast (10): its after_loss leaves autocast, and the adversarial term belongs inside
 
-        def __init__(self):
-            self.disc, self.crit, self.lambda_l1, self.ada = disc, GANLoss(gan_mode), lambda_l1, ada
-            self.opt_d = torch.optim.Adam(disc.parameters(), lr=lr, betas=betas)
-            self.lr_d = lr
-            self.stats: dict[str, float] = {}
+class Pix2Pix:
+    """The generator G (L -> ab) against a conditional discriminator D ((L, ab) -> real/fake logits per patch).
 
-        def before_fit(self):
-            self.disc.to(next(self.learn.model.parameters()).device)
-            self.g_lr_max = max(h["lr"] for h in self.opt.hypers)
+    G's loss is adv + lambda_l1 * L1(G(L), ab); D's is the mean of its losses on real and on generated pairs.
+    D's learning rate follows G's schedule (set_lr). With ada, D sees both real and generated pairs through the
+    same random augmentation, applied with ADA's probability p.
+    """
 
-        def _d_in(self, ab: torch.Tensor) -> torch.Tensor:
-            x = torch.cat([self.xb[0], ab], 1)
-            return augment(x, self.ada.p) if self.ada else x
+    def __init__(self, generator: nn.Module, disc: nn.Module, opt_g: torch.optim.Optimizer,
+                 opt_d: torch.optim.Optimizer, gan_mode: str = "vanilla", lambda_l1: float = 100.0,
+                 ada: AdaptiveAugment | None = None, autocast=None):
+        import contextlib
 
-        def after_pred(self):
-            if not self.training:
-                return
-            # Discriminator step: real (L, ab) pairs vs the generator's (detached) colours.
-            self.disc.train()
-            fake, real = self.pred.detach(), self.yb[0]
-            d_real = self.disc(self._d_in(real))
-            d_fake = self.disc(self._d_in(fake))
-            loss_d = 0.5 * (self.crit(d_real.float(), True) + self.crit(d_fake.float(), False))
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            distributed.average_gradients(self.disc)
-            self.opt_d.step()
-            if self.ada:
-                self.ada.update(d_real)
-            self.stats = {"loss_d": loss_d.item(), "d_real": d_real.float().mean().item(),
-                          "d_fake": d_fake.float().mean().item(), "ada_p": self.ada.p if self.ada else 0.0}
+        self.generator, self.disc, self.opt_g, self.opt_d = generator, disc, opt_g, opt_d
+        self.crit, self.lambda_l1, self.ada = GANLoss(gan_mode), lambda_l1, ada
+        self.autocast = autocast or contextlib.nullcontext
 
-        def after_loss(self):
-            if not self.training:
-                return
-            # Generator: fool D (gradients flow through D into G; D's own weights are not stepped here).
-            for p in self.disc.parameters():
-                p.requires_grad_(False)
-            adv = self.crit(self.disc(self._d_in(self.pred)).float(), True)
-            for p in self.disc.parameters():
-                p.requires_grad_(True)
-            self.stats.update(loss_l1=self.loss_grad.item(), loss_g_adv=adv.item())
-            self.learn.loss_grad = self.lambda_l1 * self.loss_grad + adv
-            self.learn.loss = self.learn.loss_grad.detach().clone()
+    def _d_in(self, l: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([l, ab], 1)
+        return augment(x, self.ada.p) if self.ada else x
 
-        def after_step(self):
-            # D follows the generator's learning-rate schedule (flat, then cosine decay).
-            for group in self.opt_d.param_groups:
-                group["lr"] = self.lr_d * self.opt.hypers[0]["lr"] / self.g_lr_max
+    def train_step(self, l: torch.Tensor, ab: torch.Tensor) -> dict[str, float]:
+        with self.autocast():
+            fake = self.generator(l)
 
-    return Pix2Pix()
+        # 1. D step: real pairs against the generator's colours (detached: this step does not train G)
+        set_requires_grad(self.disc, True)
+        with self.autocast():
+            d_real = self.disc(self._d_in(l, ab)).float()
+            d_fake = self.disc(self._d_in(l, fake.detach())).float()
+            loss_d = 0.5 * (self.crit(d_real, True) + self.crit(d_fake, False))
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        distributed.average_gradients(self.disc)
+        self.opt_d.step()
+        if self.ada:
+            self.ada.update(d_real)
+
+        # 2. G step: fool D (its gradients flow through D, whose weights stay put) and stay near the truth
+        set_requires_grad(self.disc, False)
+        with self.autocast():
+            adv = self.crit(self.disc(self._d_in(l, fake)).float(), True)
+            l1 = F.l1_loss(fake.float(), ab)
+            loss_g = adv + self.lambda_l1 * l1
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+
+        return {"loss": loss_g.item(), "loss_d": loss_d.item(), "d_real": d_real.mean().item(),
+                "d_fake": d_fake.mean().item(), "ada_p": self.ada.p if self.ada else 0.0,
+                "loss_l1": l1.item(), "loss_g_adv": adv.item()}
+
+    def set_lr(self, lr_d: float) -> None:
+        for group in self.opt_d.param_groups:
+            group["lr"] = lr_d
+
+    def state_dict(self) -> dict:
+        return {"disc": self.disc.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "ada_p": self.ada.p if self.ada else 0.0}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.disc.load_state_dict(state["disc"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        if self.ada:
+            self.ada.p = state["ada_p"]

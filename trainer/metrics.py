@@ -48,3 +48,32 @@ def colourfulness_batch(rgb):
     rg, yb = r - g, 0.5 * (r + g) - b
     return (rg.std(1, unbiased=False).hypot(yb.std(1, unbiased=False))
             + 0.3 * rg.mean(1).hypot(yb.mean(1)))
+
+
+def lab_batch_to_rgb(l_norm, ab_norm):
+    """Model-space (normalised L, ab) batches -> sRGB in [0, 1], N x 3 x H x W."""
+    import torch
+
+    from core import lab
+
+    labt = torch.cat([lab.denormalize_l(l_norm.float()), lab.denormalize_ab(ab_norm.float())], 1)
+    return lab.lab_to_rgb(labt)
+
+
+class ColourStats:
+    """Validation PSNR, colourfulness and delta_cf = |mean CF(pred) - mean CF(truth)|, over batches of photos."""
+
+    def __init__(self):
+        self.psnr: list[float] = []
+        self.cf_pred: list[float] = []
+        self.cf_true: list[float] = []
+
+    def add(self, pred_rgb, true_rgb) -> None:
+        self.psnr += psnr_batch(pred_rgb, true_rgb).tolist()
+        self.cf_pred += colourfulness_batch(pred_rgb).tolist()
+        self.cf_true += colourfulness_batch(true_rgb).tolist()
+
+    def result(self) -> dict[str, float]:
+        cf_pred, cf_true = np.mean(self.cf_pred), np.mean(self.cf_true)
+        return {"psnr": float(np.mean(self.psnr)), "colourfulness": float(cf_pred),
+                "delta_cf": float(abs(cf_pred - cf_true))}

@@ -92,7 +92,9 @@ class BinsUnet(nn.Module):
 
     def forward(self, l: torch.Tensor, logits: bool = False) -> torch.Tensor:
         z = self.unet(l)
-        if logits:
-            return z
-        ab = self.bins.annealed_mean(z, self.temperature) / lab.AB_SCALE
-        return F.interpolate(ab, size=l.shape[-2:], mode="bilinear", align_corners=False)
+        return z if logits else self.decode(z, l.shape[-2:])
+
+    def decode(self, logits: torch.Tensor, size) -> torch.Tensor:
+        """Normalised ab at size (H, W) from half-size class logits."""
+        ab = self.bins.annealed_mean(logits, self.temperature) / lab.AB_SCALE
+        return F.interpolate(ab, size=tuple(size), mode="bilinear", align_corners=False)

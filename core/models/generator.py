@@ -64,6 +64,12 @@ def build_generator(config: GeneratorConfig):
     return BinsUnet(_half_resolution(unet), bins, config.temperature)
 
 
+def generator_body(model):
+    """The encoder of a generator built here (what a pretrained run trains slower, or freezes)."""
+    unet = getattr(model, "unet", model)  # BinsUnet wraps the U-Net
+    return unet.layers[0]
+
+
 def _half_resolution(unet):
     """The U-Net without its last upsampling: its classes come out at half the input's size.
 

@@ -1,7 +1,8 @@
 import numpy as np
 
 from core import lab
-from trainer.data import LabCrops, find_images, open_or_build_store, split_indices
+from core.batch import find_photos
+from trainer.data import LabCrops, open_or_build_store, split_indices
 from tests.helpers import random_rgb
 
 
@@ -56,4 +57,4 @@ def test_find_images_recurses_and_skips_hidden(tmp_path):
     d = _folder(tmp_path)
     (d / ".hidden.png").write_bytes(b"")
     (d / "readme.txt").write_text("x")
-    assert len(find_images(d)) == 5
+    assert len(find_photos(d)) == 5

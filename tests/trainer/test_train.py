@@ -151,9 +151,10 @@ def test_export_writes_fp16_with_the_merged_card(stage1, tmp_path):
 
 
 def test_gan_best_prefers_colour_within_half_a_db_and_else_the_least_psnr_lost():
-    from trainer.train import RunConfig, _best_rule
+    from trainer.config import RunConfig
+    from trainer.loop import best_rule
 
-    score = _best_rule(RunConfig(stage="gan", data="d", out="o", init="x"), init_psnr=24.0)
+    score = best_rule(RunConfig(stage="gan", data="d", out="o", init="x"), init_psnr=24.0)
     lost_2db = score({"psnr": "22.0", "delta_cf": "5.0"})
     lost_1db = score({"psnr": "23.0", "delta_cf": "20.0"})
     within_dull = score({"psnr": "23.8", "delta_cf": "25.0"})
