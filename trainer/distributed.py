@@ -68,6 +68,21 @@ def average_gradients(module) -> None:
             p.grad /= world_size()
 
 
+def weights_in_sync(model) -> bool:
+    """Whether every process holds the same parameters (a float64 checksum of each). BatchNorm's running
+    statistics are left out: each process updates them from its own shard, and DDP sends rank 0's to the
+    others at the start of every forward pass."""
+    if not active():
+        return True
+    import torch
+    import torch.distributed as dist
+
+    sums = torch.stack([p.detach().double().sum().cpu() for p in model.parameters()])
+    gathered = [torch.empty_like(sums) for _ in range(world_size())]
+    dist.all_gather(gathered, sums)
+    return all(torch.equal(g, gathered[0]) for g in gathered)
+
+
 def description() -> str:
     return f" x {world_size()} processes (DDP)" if active() else ""
 

@@ -286,6 +286,10 @@ class Trainer:
     def end_epoch(self, epoch: int, train_loss: float, images_per_s: float) -> None:
         """Validate the exported model, log, draw, export last (and best) and save the state."""
         model = self.exported_model()
+        if distributed.active():
+            if not distributed.weights_in_sync(self.state.generator):
+                raise RuntimeError("DDP: the processes' generator parameters have drifted apart")
+            self.log(f"DDP: the {distributed.world_size()} processes hold identical generator parameters")
         row = {"epoch": epoch, "train_loss": train_loss, **self.validate(model)}
         improved = False
         if self.dir:

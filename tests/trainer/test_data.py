@@ -58,3 +58,25 @@ def test_find_images_recurses_and_skips_hidden(tmp_path):
     (d / ".hidden.png").write_bytes(b"")
     (d / "readme.txt").write_text("x")
     assert len(find_photos(d)) == 5
+
+
+def test_crops_are_a_function_of_seed_epoch_and_item(tmp_path):
+    import torch
+
+    store = open_or_build_store(_folder(tmp_path), tmp_path / "cache", log=lambda m: None)
+    a, b = LabCrops(store, [0, 1, 2], 16, train=True, seed=5), LabCrops(store, [0, 1, 2], 16, train=True, seed=5)
+    b.epoch = 1
+    assert not torch.equal(a[1][0], b[1][0])  # another epoch, another crop
+    b.epoch = 0
+    assert all(torch.equal(a[i][k], b[i][k]) for i in (2, 1, 0) for k in (0, 1))  # any order, same crops
+    assert not torch.equal(a[1][0], LabCrops(store, [0, 1, 2], 16, train=True, seed=6)[1][0])
+
+
+def test_epoch_order_is_fixed_by_seed_and_epoch_and_sharded_evenly():
+    from trainer.data import epoch_order
+
+    assert epoch_order(10, 3, 0, True) == epoch_order(10, 3, 0, True) != epoch_order(10, 4, 0, True)
+    assert sorted(epoch_order(10, 3, 0, True)) == list(range(10))
+    shards = [epoch_order(9, 0, 0, True, rank=r, world=2) for r in (0, 1)]
+    assert len(shards[0]) == len(shards[1]) == 5 and set(shards[0]) | set(shards[1]) == set(range(9))
+    assert epoch_order(4, 7, 0, False) == [0, 1, 2, 3]

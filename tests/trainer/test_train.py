@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from core.checkpoint import load_checkpoint
@@ -81,9 +82,14 @@ def test_stage2_gan_writes_every_artefact_and_logs_both_players(stage1, photos, 
     assert load_checkpoint(run / "last.safetensors").card["stage"].startswith("gan")
 
 
-def test_kill_9_then_resume_follows_the_same_steps_and_schedule(photos, stage1, tmp_path):
+PRETRAINED_CLASSIFIER = ["--arch", "efficientnet_lite0", "--pretrained", "--head", "classification", "--ema", "0.9",
+                         "--freeze-epochs", "1", "--body-lr-mult", "0.1", "--final-size", "64", "--final-epochs", "1"]
+
+
+@pytest.mark.parametrize("options", [[], PRETRAINED_CLASSIFIER], ids=["resnet-l1", "lite0-classification-ema"])
+def test_kill_9_then_resume_follows_the_same_steps_and_schedule(photos, stage1, tmp_path, options):
     common = ["--data", photos, "--epochs", "3", *SMALL, "--cache", stage1.parent / "cache",
-              "--save-every", "2"]
+              "--save-every", "2", *options]
     straight = tmp_path / "straight"
     subprocess.run(_trainer("pretrain", "--out", straight, *common), check=True, capture_output=True)
 
@@ -106,11 +112,15 @@ def test_kill_9_then_resume_follows_the_same_steps_and_schedule(photos, stage1, 
     assert [float(r["lr"]) for r in b] == pytest.approx([float(r["lr"]) for r in a], rel=1e-9)
     assert [float(r["loss"]) for r in b] == pytest.approx([float(r["loss"]) for r in a], rel=1e-3)
     assert [r["epoch"] for r in _rows(killed / "metrics.csv")] == ["0", "1", "2"]
+    final = [load_checkpoint(run / "last.safetensors").model.state_dict() for run in (straight, killed)]
+    for name, value in final[0].items():
+        torch.testing.assert_close(final[1][name], value, atol=1e-4, rtol=1e-3, msg=name)
 
 
 def test_ddp_with_two_gloo_processes(photos, stage1, tmp_path):
     run = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+    # --standalone: a free port of its own, so two test runs at once (or a leftover) cannot collide
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "trainer.cli", "pretrain", "--data", str(photos), "--out", str(run), "--epochs", "1",
            *SMALL, "--cache", str(stage1.parent / "cache"), "--device", "cpu"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -119,6 +129,7 @@ def test_ddp_with_two_gloo_processes(photos, stage1, tmp_path):
     # each process takes half of every epoch: 9 photos -> 5 per rank -> 2 full batches of 2
     assert len(_rows(run / "steps.csv")) == 2
     assert "2 processes" in load_checkpoint(run / "last.safetensors").card["hardware"]
+    assert "the 2 processes hold identical generator parameters" in r.stdout
 
 
 def test_eval_prints_the_table_and_writes_json_and_grid(stage1, photos, tmp_path):
