@@ -36,21 +36,14 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
 
     if output.exists() and not output.is_dir():
         raise click.UsageError(f"output {output} exists and is not a folder")
-    if saturation < 0:
-        raise click.BadParameter("must be 0 or more", param_hint="--saturation")
-    if render_size < 32 or render_size % 32:
-        raise click.BadParameter(f"{render_size} is not a multiple of 32", param_hint="--render-size")
     jobs, refused = batch.plan(inputs, output, fmt)
     if not jobs and not refused:
         raise click.UsageError("no photos found in the given inputs")
     try:
-        from core.colorizer import Colorizer, pick_device, prefer_passive_threads, share_cpu_threads
+        from core.colorizer import start_colorizer
 
-        prefer_passive_threads()
-        device = pick_device(device)
-        colorizer = Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation,
-                              streams=share_cpu_threads(device))
-    except (CheckpointError, RuntimeError) as e:
+        colorizer = start_colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation)
+    except (CheckpointError, RuntimeError, ValueError) as e:
         raise click.UsageError(str(e)) from None
     output.mkdir(parents=True, exist_ok=True)
 

@@ -12,7 +12,7 @@ import os
 import queue
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 from PIL import Image
@@ -52,9 +52,9 @@ def share_cpu_threads(device: str, streams: int = 2) -> int:
     """How many forward passes a batch should run at once on device (up to streams); on a CPU, splits torch's
     threads among them.
 
-    Call once per process. A batch-1 forward pass at render size uses two threads poorly (1.6x one thread's
-    speed on 2 cores), so on a CPU two passes run side by side with half the threads each: 4.26 against 3.88
-    forward passes/s on a 2-core CPU, and a batch 7 % faster (benchmarks/RESULTS.md). On a GPU: 1.
+    A batch-1 forward pass at render size uses two threads poorly (1.6x one thread's speed on 2 cores), so on a
+    CPU two passes run side by side with half the threads each: 4.26 against 3.88 forward passes/s on a 2-core
+    CPU, and a batch 7 % faster (benchmarks/RESULTS.md). On a GPU: 1.
     """
     import torch
 
@@ -62,6 +62,19 @@ def share_cpu_threads(device: str, streams: int = 2) -> int:
     streams = max(1, min(streams, threads)) if device == "cpu" else 1
     torch.set_num_threads(threads // streams)
     return streams
+
+
+def check_render_size(size: int) -> int:
+    """size, when the model can render at it (a multiple of 32, at least 32); else ValueError."""
+    if not isinstance(size, int) or size < 32 or size % 32:
+        raise ValueError(f"render size must be a multiple of 32 (got {size})")
+    return size
+
+
+def check_saturation(saturation: float) -> float:
+    if not saturation >= 0:
+        raise ValueError(f"saturation must be 0 or more (got {saturation})")
+    return float(saturation)
 
 
 def pick_device(device: str = "auto") -> str:
@@ -93,8 +106,7 @@ class Colorizer:
 
         from core.checkpoint import load_checkpoint
 
-        if render_size < 32 or render_size % 32:
-            raise ValueError(f"render size must be a multiple of 32 (got {render_size})")
+        self.render_size, self.saturation = render_size, saturation  # checked by the setters below
         self.device = pick_device(device)
         self.checkpoint_path = Path(checkpoint) if checkpoint else default_checkpoint()
         ckpt = load_checkpoint(self.checkpoint_path, device=self.device)
@@ -106,14 +118,30 @@ class Colorizer:
         if self.device.startswith("cuda"):  # NHWC is what the GPU's bf16 convolutions run fastest on
             self.model = self.model.to(memory_format=torch.channels_last)
         self.colour_gain = _colour_gain(self.card)
-        self.render_size = render_size
-        self.saturation = saturation
         self._torch = torch
         self.streams = max(1, int(streams))
         self._free_models: queue.SimpleQueue = queue.SimpleQueue()  # models not running a pass right now
         for i in range(self.streams):
             self._free_models.put(self.model if i == 0 else _replica(self.model))
         self._cpu_copy = None  # a CPU twin of the model, made only if the GPU runs out of memory
+
+    @property
+    def render_size(self) -> int:
+        """The size the colour is predicted at (a multiple of 32): smaller is faster, larger more detailed."""
+        return self._render_size
+
+    @render_size.setter
+    def render_size(self, size: int) -> None:
+        self._render_size = check_render_size(size)
+
+    @property
+    def saturation(self) -> float:
+        """Scales the predicted colour on top of the model's calibrated colour_gain (0: gray)."""
+        return self._saturation
+
+    @saturation.setter
+    def saturation(self, value: float) -> None:
+        self._saturation = check_saturation(value)
 
     def render_input(self, lightness: np.ndarray) -> np.ndarray:
         """A full-size L* array squashed to render_size x render_size (what the model sees)."""
@@ -126,10 +154,10 @@ class Colorizer:
         small = np.stack([self.render_input(l) for l in lightness])[:, None]
         model = self._free_models.get()  # waits only when more than `streams` callers run at once
         try:
-            ab = self._predict(model, lab.normalize_l(torch.from_numpy(small)))
+            ab = self._predict(model, self.config.normalisation.normalize_l(torch.from_numpy(small)))
         finally:
             self._free_models.put(model)
-        return list(lab.denormalize_ab(ab).numpy() * (self.colour_gain * self.saturation))
+        return list(self.config.normalisation.denormalize_ab(ab).numpy() * (self.colour_gain * self.saturation))
 
     def _forward(self, model, x, device: str):
         torch = self._torch
@@ -171,13 +199,26 @@ class Colorizer:
     def colorize_file(self, path: str | os.PathLike) -> Image.Image:
         return self.colorize_photos([load_photo(path)])[0]
 
-    def colorize_many(self, images: Iterable[Image.Image], batch_size: int = 4) -> list[Image.Image]:
-        """Colorize many PIL images, batch_size at a time."""
-        photos = [photo_from_image(im) for im in images]
-        out: list[Image.Image] = []
-        for i in range(0, len(photos), batch_size):
-            out += self.colorize_photos(photos[i:i + batch_size])
-        return out
+
+def start_colorizer(checkpoint: str | os.PathLike | None = None, device: str = "auto", render_size: int = 256,
+                    saturation: float = 1.0, streams: int = 2, temperature: float | None = None) -> Colorizer:
+    """The colorizer both front ends start from user settings: idle threads that sleep, the device resolved,
+    torch's CPU threads shared among `streams` concurrent passes, and every setting checked.
+
+    Raises ValueError for a bad setting, RuntimeError for an unavailable device and CheckpointError for a
+    model that cannot be loaded, each with a one-line message.
+    """
+    check_render_size(render_size)
+    check_saturation(saturation)
+    prefer_passive_threads()
+    device = pick_device(device)
+    if device not in _STREAMS:  # split the threads once per process: the app starts a colorizer per model
+        _STREAMS[device] = share_cpu_threads(device, streams)
+    return Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation,
+                     streams=_STREAMS[device], temperature=temperature)
+
+
+_STREAMS: dict[str, int] = {}  # device -> the concurrent passes start_colorizer settled on
 
 
 def _replica(model):

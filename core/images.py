@@ -16,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core import lab
 from core.errors import one_line
-from core.files import part_prefix, write_atomic
+from core.files import write_atomic
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
 # --format keep: these suffixes are written back as they came; anything else becomes PNG.

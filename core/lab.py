@@ -7,6 +7,7 @@ tensors (the training path, channels first, ...x3xHxW). Values follow scikit-ima
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,9 +22,6 @@ D65_WHITE = np.array([0.95047, 1.0, 1.08883])
 _EPS = 0.008856  # (6/29)**3, CIE's linear/cube-root breakpoint as scikit-image rounds it
 _KAPPA = 7.787
 
-# Model normalisation: the network sees L in [-1, 1] and predicts ab in about [-1, 1].
-L_CENTER, L_SCALE = 50.0, 50.0
-AB_SCALE = 110.0
 
 
 def _xp(x: Any):
@@ -109,20 +107,29 @@ def gray_to_l(gray: Any) -> Any:
     return 116.0 * _f(y) - 16.0
 
 
-def normalize_l(l: Any) -> Any:
-    return (l - L_CENTER) / L_SCALE
+@dataclass(frozen=True)
+class Normalisation:
+    """How a model sees L*a*b*: L as (L - l_center) / l_scale (about [-1, 1]), ab as ab / ab_scale.
 
+    Every generator's config carries its own (core.models.GeneratorConfig.normalisation), so a checkpoint
+    says how to feed it. These defaults are what every model before that field existed was trained with.
+    """
 
-def normalize_ab(ab: Any) -> Any:
-    return ab / AB_SCALE
+    l_center: float = 50.0
+    l_scale: float = 50.0
+    ab_scale: float = 110.0
 
+    def normalize_l(self, l: Any) -> Any:
+        return (l - self.l_center) / self.l_scale
 
-def denormalize_l(l: Any) -> Any:
-    return l * L_SCALE + L_CENTER
+    def denormalize_l(self, l: Any) -> Any:
+        return l * self.l_scale + self.l_center
 
+    def normalize_ab(self, ab: Any) -> Any:
+        return ab / self.ab_scale
 
-def denormalize_ab(ab: Any) -> Any:
-    return ab * AB_SCALE
+    def denormalize_ab(self, ab: Any) -> Any:
+        return ab * self.ab_scale
 
 
 # Fast paths for full-resolution photos (numpy, float32, uint8 at the edges). Same formulas as above, but the

@@ -1,4 +1,4 @@
-"""Where the bundled models and sample photos live."""
+"""Where the bundled models live."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 
 RESOURCES = Path(os.environ.get("COLORIZER_RESOURCES", Path(__file__).resolve().parent.parent / "resources"))
 MODELS = RESOURCES / "models"
-SAMPLES = RESOURCES / "samples"
 
 
 def default_checkpoint() -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -15,7 +15,6 @@ _GRAB = 10  # how near the divider a press grabs it
 class CompareView(QWidget):
     """Shows an original and its colorized version for comparison."""
 
-    divider_moved = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -215,7 +214,6 @@ class CompareView(QWidget):
         r = self.image_rect()
         if r.width() > 0:
             self.divider = min(1.0, max(0.0, (x - r.left()) / r.width()))
-            self.divider_moved.emit(self.divider)
             self.update()
 
     def _clamp_pan(self) -> None:

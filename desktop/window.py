@@ -21,17 +21,13 @@ from core import resources
 from core.checkpoint import CheckpointError
 from core.images import IMAGE_SUFFIXES
 from desktop import APPLICATION, ORGANIZATION
-from desktop.layout import OUTPUT_FORMATS, RENDER_SIZES, THUMB_SIDE, WindowLayout
+from desktop.layout import THUMB_SIDE, WindowLayout
 from desktop.model_cards import card_markdown, model_label, read_colorizer_card
 from desktop.settings_values import as_float, as_int, as_list
 from desktop.texts import duration_text, eta_text, short_reason
 from desktop.widgets import ACTUAL, FIT, SIDE_BY_SIDE, SPLIT
 from desktop.workers import (BatchOutcome, BatchWorker, Engine, EngineLoader, EngineSettings, PreviewWorker,
                              ScanWorker, ThumbnailWorker)
-
-__all__ = ["MainWindow", "default_output_dir", "read_colorizer_card", "model_label", "card_markdown",
-           "RENDER_SIZES", "OUTPUT_FORMATS", "PREVIEW_SIDE", "THUMB_SIDE", "MAX_RECENT",
-           "WAITING", "DONE", "SKIPPED", "FAILED"]
 
 PREVIEW_SIDE = 1600  # the preview is colorized at this size (longest side) at most: quick, yet sharp on screen
 MAX_RECENT = 8

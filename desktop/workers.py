@@ -39,16 +39,23 @@ class Engine:
     """The one Colorizer the app uses, shared by the preview and batch workers.
 
     Every call colorizes with the settings current at that moment, so a model switched in the window is used
-    from the next photo on. A lock keeps the preview and the batch from using the model at the same time.
+    from the next photo on. The colorizer runs up to `streams` passes at once (as colorize-folder does), so a
+    preview can run beside the batch; a lock guards only the switch of model and settings.
     """
 
-    def __init__(self, device: str = "auto") -> None:
-        self._device_request = device
+    def __init__(self, device: str = "auto", streams: int = 2) -> None:
+        self._device_request, self._streams_request = device, streams
         self._lock = threading.Lock()
         self._colorizer: Any = None
         self.settings = EngineSettings()
         self.device: str | None = None
         self.device_name = ""
+
+    @property
+    def streams(self) -> int:
+        """Passes the loaded colorizer runs at once (core.batch.run reads it); 1 before a model is loaded."""
+        c = self._colorizer
+        return c.streams if c is not None else 1
 
     @property
     def ready(self) -> bool:
@@ -69,8 +76,12 @@ class Engine:
         return self.device_name
 
     def _current(self) -> Any:
-        """The colorizer for the current settings, loading the model when it changed (call with the lock held)."""
-        from core.colorizer import Colorizer
+        """The colorizer for the current settings, loading the model when it changed."""
+        with self._lock:
+            return self._current_locked()
+
+    def _current_locked(self) -> Any:
+        from core.colorizer import start_colorizer
 
         if not self.ready:
             raise RuntimeError("the colorizer engine is still loading")
@@ -80,24 +91,21 @@ class Engine:
         c = self._colorizer
         if c is None or c.checkpoint_path != Path(s.checkpoint):
             self._colorizer = None  # let the old model go before the next one loads (GPU memory)
-            c = self._colorizer = Colorizer(s.checkpoint, device=self.device, render_size=s.render_size,
-                                            saturation=s.saturation)
-        c.render_size, c.saturation = s.render_size, s.saturation
+            c = self._colorizer = start_colorizer(s.checkpoint, device=self.device, render_size=s.render_size,
+                                                  saturation=s.saturation, streams=self._streams_request)
+        c.render_size, c.saturation = s.render_size, s.saturation  # checked by the colorizer's setters
         return c
 
     def preload(self) -> Path | None:
         """Load the current model now, so the first photo does not wait for it; returns its path."""
-        with self._lock:
-            return self._current().checkpoint_path
+        return self._current().checkpoint_path
 
     def predict_ab(self, lightness: Sequence[Any]) -> list[Any]:
         """core.batch.run's colorizer interface, with the settings current now."""
-        with self._lock:
-            return self._current().predict_ab(lightness)
+        return self._current().predict_ab(lightness)
 
     def colorize(self, image: Image.Image) -> Image.Image:
-        with self._lock:
-            return self._current().colorize(image)
+        return self._current().colorize(image)
 
 
 def to_qimage(im: Image.Image) -> QImage:

@@ -141,13 +141,17 @@ def split_indices(n: int, val_fraction: float = 0.05, seed: int = 0) -> tuple[li
 class LabCrops:
     """Dataset of (L, ab) pairs at size x size, normalised for the model.
 
+    The loop sets `epoch` (and, for progressive resizing, `size`) before each epoch.
+
     Training: random resized crop (area 25-100 %, aspect 3/4-4/3) and horizontal flip, drawn from an RNG
     keyed by (seed, epoch, item), so an epoch is the same whenever and in whatever order it is replayed.
     Validation: the whole photo resized to size x size, as the Colorizer renders it.
     """
 
-    def __init__(self, store: LabStore, indices: list[int], size: int, train: bool, seed: int = 0):
+    def __init__(self, store: LabStore, indices: list[int], size: int, train: bool, seed: int = 0,
+                 normalisation: lab.Normalisation = lab.Normalisation()):
         self.store, self.indices, self.size, self.train, self.seed = store, list(indices), size, train, seed
+        self.normalisation = normalisation  # the model's (its config says how it is fed)
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -178,7 +182,7 @@ class LabCrops:
             t = t.flip(-1)
         t = F.interpolate(t, size=(self.size, self.size), mode="bilinear", antialias=True,
                           align_corners=False)[0]
-        return lab.normalize_l(t[:1]), lab.normalize_ab(t[1:])
+        return self.normalisation.normalize_l(t[:1]), self.normalisation.normalize_ab(t[1:])
 
 
 def epoch_order(n: int, epoch: int, seed: int, shuffle: bool, rank: int = 0, world: int = 1) -> list[int]:

@@ -110,44 +110,70 @@ class Trainer:
 
     def __init__(self, cfg: RunConfig, log=print):
         from core.colorizer import pick_device
-        from core.models import PatchGANConfig, build_model
-        from core.models.generator import generator_body
-        from trainer.data import LabCrops, n_batches, open_or_build_store, split_indices
-        from trainer.gan import AdaptiveAugment, Pix2Pix
         from trainer.run_dir import RunDirectory
-        from trainer.state import RunState
-        from trainer.supervised import Supervised
 
         self.cfg, self.log = cfg, log
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.device = distributed.device_for_rank(pick_device(cfg.device))
+        self.rank, self.world = distributed.rank(), distributed.world_size()
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
         self.dir = RunDirectory(Path(cfg.out)) if distributed.is_main() else None
+        model = self._build_generator()
+        self._load_data()
+        self.state, self.step = self._build_training(model)
+        self.schedule = schedule(cfg)
+        self.best_rule = None  # set once init_psnr is known (stage 2)
+        self.card = {
+            "stage": _stage_label(cfg, self.gen_config),
+            "command": " ".join(cfg.argv) or " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
+            "data": cfg.data, "train_photos": len(self.train_ds), "init": cfg.init,
+            "hardware": hardware_description(self.device) + distributed.description(),
+        }
 
-        # data
+    def _build_generator(self):
+        model, self.gen_config = initial_generator(self.cfg, self.log)
+        if self.cfg.channels_last:
+            model = model.to(memory_format=torch.channels_last)  # 1-channel inputs are NHWC already
+        return model.to(self.device)
+
+    def _load_data(self) -> None:
+        """The Lab stores, the train/validation split, the datasets (fed as the generator's config says) and
+        the fixed photos of each epoch's sample grid."""
+        from trainer.data import LabCrops, n_batches, open_or_build_store, split_indices
+
+        cfg = self.cfg
         with distributed.main_first():
-            store = open_or_build_store(cfg.data, cfg.cache, cfg.max_side, log=log)
+            store = open_or_build_store(cfg.data, cfg.cache, cfg.max_side, log=self.log)
             if cfg.val:
-                val_store = open_or_build_store(cfg.val, None, cfg.max_side, log=log)
+                val_store = open_or_build_store(cfg.val, None, cfg.max_side, log=self.log)
                 train_idx, val_idx = list(range(len(store))), list(range(len(val_store)))
             else:
                 val_store = store
                 train_idx, val_idx = split_indices(len(store), cfg.val_fraction, seed=cfg.split_seed)
-        self.n_train = len(train_idx)
-        log(f"{len(train_idx)} training photos, {len(val_idx)} validation photos, {cfg.size} px, device {self.device}")
-        self.train_ds = LabCrops(store, train_idx, cfg.size, train=True, seed=cfg.seed)
-        self.valid_ds = LabCrops(val_store, val_idx, cfg.final_size or cfg.size, train=False)
-        self.rank, self.world = distributed.rank(), distributed.world_size()
+        self.log(f"{len(train_idx)} training photos, {len(val_idx)} validation photos, {cfg.size} px, "
+                 f"device {self.device}")
+        norm = self.gen_config.normalisation
+        self.train_ds = LabCrops(store, train_idx, cfg.size, train=True, seed=cfg.seed, normalisation=norm)
+        self.valid_ds = LabCrops(val_store, val_idx, cfg.final_size or cfg.size, train=False, normalisation=norm)
         self.drop_last = len(train_idx) > cfg.batch_size * self.world
         self.batches_per_epoch = n_batches(math.ceil(len(train_idx) / self.world), cfg.batch_size, self.drop_last)
+        n_val = len(self.valid_ds)
+        picks = list(range(0, n_val, max(1, n_val // cfg.n_samples)))[:cfg.n_samples]
+        samples = [self.valid_ds[i] for i in picks]
+        self.sample_batch = (torch.stack([s[0] for s in samples]), torch.stack([s[1] for s in samples]))
 
-        # models and optimisers
-        model, self.gen_config = initial_generator(cfg, log)
-        if cfg.channels_last:
-            model = model.to(memory_format=torch.channels_last)  # 1-channel inputs are NHWC already
-        model = model.to(self.device)
+    def _build_training(self, model):
+        """The optimiser(s), the weight average, the step (Supervised, or Pix2Pix with its discriminator) and the
+        RunState that holds them all."""
+        from core.models import PatchGANConfig, build_model
+        from core.models.generator import generator_body
+        from trainer.gan import AdaptiveAugment, Pix2Pix
+        from trainer.state import RunState
+        from trainer.supervised import Supervised
+
+        cfg = self.cfg
         beta1, beta2, eps, wd = cfg.adam
         opt_g = torch.optim.AdamW(param_groups(model, generator_body(model), wd), lr=cfg.lr, betas=(beta1, beta2),
                                   eps=eps)
@@ -159,7 +185,6 @@ class Trainer:
         self.generator = distributed.wrap(model)
         self.autocast = (lambda: torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16)) if cfg.bf16 \
             else contextlib.nullcontext
-        gan = None
         if cfg.stage == "gan":
             disc = build_model(PatchGANConfig()).to(self.device)
             if cfg.channels_last:
@@ -167,21 +192,8 @@ class Trainer:
             opt_d = torch.optim.AdamW(disc.parameters(), lr=cfg.lr_d, betas=(beta1, beta2), eps=eps, weight_decay=wd)
             ada = AdaptiveAugment(cfg.ada_target, cfg.ada_speed) if cfg.ada else None
             gan = Pix2Pix(self.generator, disc, opt_g, opt_d, cfg.gan_mode, cfg.lambda_l1, ada, self.autocast)
-        self.step = gan or Supervised(self.generator, opt_g, self.autocast)
-        self.state = RunState(model, opt_g, ema=ema, gan=gan)
-        self.schedule = schedule(cfg)
-        self.best_rule = None  # set once init_psnr is known (stage 2)
-
-        n_val = len(self.valid_ds)
-        picks = list(range(0, n_val, max(1, n_val // cfg.n_samples)))[:cfg.n_samples]
-        samples = [self.valid_ds[i] for i in picks]
-        self.sample_batch = (torch.stack([s[0] for s in samples]), torch.stack([s[1] for s in samples]))
-        self.card = {
-            "stage": _stage_label(cfg, self.gen_config),
-            "command": " ".join(cfg.argv) or " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
-            "data": cfg.data, "train_photos": len(train_idx), "init": cfg.init,
-            "hardware": hardware_description(self.device) + distributed.description(),
-        }
+            return RunState(model, opt_g, ema=ema, gan=gan), gan
+        return RunState(model, opt_g, ema=ema), Supervised(self.generator, opt_g, self.autocast)
 
     # -- start and resume --------------------------------------------------------------------------------
     def start(self, resume: bool) -> bool:
@@ -279,7 +291,8 @@ class Trainer:
             with self.autocast():
                 loss, pred = generator_loss(model, l, ab, predict=True)  # the gan stage's generator: L1
             loss_sum, n = loss_sum + loss.item() * len(l), n + len(l)
-            stats.add(lab_batch_to_rgb(l, pred), lab_batch_to_rgb(l, ab))
+            norm = self.gen_config.normalisation
+            stats.add(lab_batch_to_rgb(l, pred, norm), lab_batch_to_rgb(l, ab, norm))
         model.train(was_training)
         return {"valid_loss": loss_sum / n, **stats.result()}
 
@@ -327,8 +340,8 @@ class Trainer:
         with self.autocast():
             pred = model(l).float()
         model.train(was_training)
-        self.dir.save_samples(epoch, lab_batch_to_rgb(l, torch.zeros_like(ab)), lab_batch_to_rgb(l, pred),
-                              lab_batch_to_rgb(l, ab))
+        norm = self.gen_config.normalisation
+        self.dir.save_samples(epoch, *(lab_batch_to_rgb(l, x, norm) for x in (torch.zeros_like(ab), pred, ab)))
 
     def wall_time(self) -> float:
         """Seconds of training so far, over every process that worked on this run."""

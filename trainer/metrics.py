@@ -50,13 +50,13 @@ def colourfulness_batch(rgb):
             + 0.3 * rg.mean(1).hypot(yb.mean(1)))
 
 
-def lab_batch_to_rgb(l_norm, ab_norm):
+def lab_batch_to_rgb(l_norm, ab_norm, normalisation):
     """Model-space (normalised L, ab) batches -> sRGB in [0, 1], N x 3 x H x W."""
     import torch
 
     from core import lab
 
-    labt = torch.cat([lab.denormalize_l(l_norm.float()), lab.denormalize_ab(ab_norm.float())], 1)
+    labt = torch.cat([normalisation.denormalize_l(l_norm.float()), normalisation.denormalize_ab(ab_norm.float())], 1)
     return lab.lab_to_rgb(labt)
 
 

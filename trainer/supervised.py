@@ -13,7 +13,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core import lab
 from core.models.colour_bins import BinsUnet
 from trainer.distributed import unwrap
 
@@ -24,7 +23,7 @@ def generator_loss(model: nn.Module, l: torch.Tensor, ab: torch.Tensor,
     net = unwrap(model)
     if isinstance(net, BinsUnet):
         logits = model(l, logits=True)
-        loss = net.bins.loss(logits, lab.denormalize_ab(ab.float()))
+        loss = net.bins.loss(logits, ab.float() * net.ab_scale)
         return loss, (net.decode(logits, l.shape[-2:]) if predict else None)
     pred = model(l).float()
     return F.l1_loss(pred, ab), pred

@@ -18,8 +18,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from core import lab
-
 NEIGHBOURS, SIGMA = 5, 5.0
 _AB_MIN, _AB_MAX = -128, 127  # the soft-encoding table covers every integer a*b* in this square
 
@@ -83,12 +81,12 @@ class ColourBins(nn.Module):
 
 
 class BinsUnet(nn.Module):
-    """A U-Net with a ColourBins head: L -> class logits at half size (logits=True, for training), or ->
-    normalised ab at the input's size, read out at the given temperature."""
+    """A U-Net with a ColourBins head: normalised L -> class logits at half size (logits=True, for training),
+    or -> normalised ab (a*b* / ab_scale) at the input's size, read out at the given temperature."""
 
-    def __init__(self, unet: nn.Module, bins: ColourBins, temperature: float):
+    def __init__(self, unet: nn.Module, bins: ColourBins, temperature: float, ab_scale: float):
         super().__init__()
-        self.unet, self.bins, self.temperature = unet, bins, temperature
+        self.unet, self.bins, self.temperature, self.ab_scale = unet, bins, temperature, ab_scale
 
     def forward(self, l: torch.Tensor, logits: bool = False) -> torch.Tensor:
         z = self.unet(l)
@@ -96,5 +94,5 @@ class BinsUnet(nn.Module):
 
     def decode(self, logits: torch.Tensor, size) -> torch.Tensor:
         """Normalised ab at size (H, W) from half-size class logits."""
-        ab = self.bins.annealed_mean(logits, self.temperature) / lab.AB_SCALE
+        ab = self.bins.annealed_mean(logits, self.temperature) / self.ab_scale
         return F.interpolate(ab, size=tuple(size), mode="bilinear", align_corners=False)

