@@ -51,7 +51,7 @@ def ours(folder: Path, out: Path, ckpt: Path, render: int, device: str, batch_si
     from core.colorizer import Colorizer
 
     colorizer = Colorizer(ckpt, device=device, render_size=render, streams=streams)
-    jobs, _ = batch.plan([folder], out, "keep")
+    jobs = batch.plan([folder], out, "keep").jobs
 
     def run():
         shutil.rmtree(out, ignore_errors=True)  # a rerun would skip the photos already written

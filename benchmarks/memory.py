@@ -28,7 +28,7 @@ folder, out, device, ckpt = sys.argv[1:5]
 prefer_passive_threads()
 c = Colorizer(ckpt or None, device=device, streams=share_cpu_threads(device))  # as colorize-folder makes it
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-jobs, _ = batch.plan([Path(folder)], Path(out), "keep")
+jobs = batch.plan([Path(folder)], Path(out), "keep").jobs
 t = time.perf_counter()
 s = batch.run(c, jobs)
 assert not s.failed, s.failed

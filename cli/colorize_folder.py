@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 
 import click
+
+from core.decode import DEFAULT_MAX_MEGAPIXELS
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,43 +27,106 @@ import click
               help="Colour strength: 1 is as the model predicts it, 0 is gray, 1.5 is 50 % stronger.")
 @click.option("--batch-size", default=1, show_default=True, help="Photos predicted together.")
 @click.option("--overwrite", is_flag=True, help="Redo photos whose output already exists (default: skip them).")
+@click.option("--max-megapixels", default=DEFAULT_MAX_MEGAPIXELS, show_default=True, type=click.FloatRange(min=1),
+              help="Refuse photos larger than this (memory: about 10 bytes a pixel while colorizing).")
 def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render_size: int, device: str,
-         fmt: str, saturation: float, batch_size: int, overwrite: bool) -> None:
+         fmt: str, saturation: float, batch_size: int, overwrite: bool, max_megapixels: float) -> None:
     """Colorize black-and-white photos: files and folders (recursive) into OUTPUT.
 
-    Originals are never modified. Exit code: 0 all done, 1 some photos failed, 2 usage error.
+    Originals are never modified. Exit code: 0 all done, 1 some photos failed, 2 usage error, 130 interrupted
+    (Ctrl-C stops after the photos in hand; a second Ctrl-C stops at once).
     """
+    import warnings
+
     from tqdm import tqdm
 
     from core import batch
     from core.checkpoint import CheckpointError
+    from core.errors import printable
 
+    # Pillow reports what it forgives as UserWarnings with its own file paths; what matters of it reaches the
+    # user as this tool's own one-line notes
+    warnings.filterwarnings("ignore", module=r"PIL\.")
     if output.exists() and not output.is_dir():
         raise click.UsageError(f"output {output} exists and is not a folder")
-    jobs, refused = batch.plan(inputs, output, fmt)
-    if not jobs and not refused:
+    planned = batch.plan(inputs, output, fmt)
+    if not planned.jobs and not planned.refused:
         raise click.UsageError("no photos found in the given inputs")
+    _check_output_folder(output)
+    stop = _StopOnCtrlC()
     try:
         from core.colorizer import start_colorizer
 
         colorizer = start_colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation)
     except (CheckpointError, RuntimeError, ValueError) as e:
-        raise click.UsageError(str(e)) from None
-    output.mkdir(parents=True, exist_ok=True)
+        raise click.UsageError(printable(str(e))) from None
 
-    with tqdm(total=len(jobs), unit="photo", desc="colorizing", file=sys.stderr) as bar:
+    with tqdm(total=len(planned.jobs), unit="photo", desc="colorizing", file=sys.stderr) as bar:
         def on_result(job, status, msg):
             bar.update(1)
             if status == "failed":
-                bar.write(f"failed: {msg}", file=sys.stderr)
+                bar.write(f"failed: {printable(msg)}", file=sys.stderr)
 
-        summary = batch.run(colorizer, jobs, overwrite=overwrite, batch_size=batch_size, on_result=on_result)
-    summary.failed = refused + summary.failed
+        def on_warning(job, msg):
+            bar.write(f"warning: {printable(msg)}", file=sys.stderr)
+
+        summary = batch.run(colorizer, planned.jobs, overwrite=overwrite, batch_size=batch_size, on_result=on_result,
+                            on_warning=on_warning, should_stop=stop.requested, max_megapixels=max_megapixels)
+    summary.failed = planned.refused + summary.failed
     click.echo(f"{len(summary.done)} done, {len(summary.skipped)} skipped (output exists), "
-               f"{len(summary.failed)} failed; output in {output}")
+               f"{len(summary.failed)} failed{'; interrupted' if stop.requested() else ''}; output in {output}")
     for _, msg in summary.failed:
-        click.echo(f"  failed: {msg}")
+        click.echo(f"  failed: {printable(msg)}")
+    for _, msg in planned.notes:
+        click.echo(f"  skipped: {printable(msg)}")
+    for _, msg in summary.warnings:
+        click.echo(f"  warning: {printable(msg)}")
+    sys.stdout.flush()
+    if stop.requested():
+        os._exit(130)  # not sys.exit: torch's worker threads may still be winding down (SIGABRT at teardown)
     sys.exit(0 if summary.ok else 1)
+
+
+def _check_output_folder(output: Path) -> None:
+    """Create the output folder and make sure a file can be written in it, before any model loads: a folder
+    problem is a usage error (exit 2), not one failure per photo."""
+    import tempfile
+
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise click.UsageError(f"cannot create the output folder {output} ({e.strerror or e})") from None
+    try:
+        with tempfile.TemporaryFile(dir=output, prefix=".colorize-folder-probe."):
+            pass
+    except OSError as e:
+        raise click.UsageError(f"cannot write in the output folder {output} ({e.strerror or e})") from None
+
+
+class _StopOnCtrlC:
+    """The first Ctrl-C asks the batch to stop after the photos in hand; the second quits at once, removing
+    this process's half-written temporary files first."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._count = 0
+        if threading.current_thread() is threading.main_thread():  # only there can Python take signals
+            signal.signal(signal.SIGINT, self._handle)
+
+    def requested(self) -> bool:
+        return self._count > 0
+
+    def _handle(self, signum, frame) -> None:
+        from core.files import remove_own_parts
+
+        self._count += 1
+        if self._count == 1:
+            sys.stderr.write("\nstopping after the photos in hand (Ctrl-C again to stop at once)\n")
+            return
+        remove_own_parts()
+        sys.stderr.write("stopped\n")
+        os._exit(130)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from core.decode import DEFAULT_MAX_MEGAPIXELS, not_regular, sniff
 from core.errors import one_line
-from core.files import part_prefix
-from core.images import (IMAGE_SUFFIXES, ImageError, Photo, load_photo, output_suffix,
-                         save_atomic)
+from core.files import part_owner, part_prefix, process_alive
+from core.images import IMAGE_SUFFIXES, ImageError, Photo, load_photo, output_suffix, save_atomic
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,13 @@ def check_destination(job: Job) -> None:
 
 
 def remove_stale_parts(dst: Path) -> None:
-    """Delete temporary files a killed earlier run left for this output (never complete photos)."""
+    """Delete temporary files a killed earlier run left for this output (never complete photos). A part file
+    of a process still running (a second colorize-folder into the same folder) is its work in progress: kept."""
     try:
         for part in dst.parent.glob(f"{glob_escape(part_prefix(dst))}*.part"):
+            owner = part_owner(part, dst)
+            if owner is not None and owner != os.getpid() and process_alive(owner):
+                continue
             if part.is_file() and not part.is_symlink():
                 part.unlink()
     except OSError:
@@ -57,26 +61,57 @@ class Summary:
     done: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)  # (file, one-line cause)
+    warnings: list[tuple[Path, str]] = field(default_factory=list)  # (file, one line): done, but with a caveat
 
     @property
     def ok(self) -> bool:
         return not self.failed
 
 
-def _walk(folder: Path, exclude: Path) -> Iterator[Path]:
-    """Image files under folder, sorted; hidden entries, symlinked folders and the output folder skipped."""
+# What cameras, phones and operating systems leave in photo folders: never photos, never mentioned.
+JUNK_FOLDERS = {"__MACOSX", "$RECYCLE.BIN", "System Volume Information"}
+JUNK_FILES = {"thumbs.db", "desktop.ini", "ehthumbs.db"}
+
+
+def _walk(folder: Path, exclude: Path | None, notes: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
+    """Photos under folder, sorted: files with an image suffix, and files without a suffix whose first bytes
+    say they are an image (old camera and phone transfers: IMG_0001). Skipped: hidden entries, OS junk,
+    symlinked folders, the output folder, and anything that is not a regular file (a named pipe would block a
+    reader forever), which goes into notes instead, never opened."""
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in JUNK_FOLDERS and
                              _resolved(here / d) != exclude)
         for f in sorted(filenames):
-            if not f.startswith(".") and Path(f).suffix.lower() in IMAGE_SUFFIXES:
-                yield here / f
+            if f.startswith(".") or f.lower() in JUNK_FILES:
+                continue
+            path, suffix = here / f, Path(f).suffix.lower()
+            if suffix not in IMAGE_SUFFIXES and suffix:
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                yield path  # a broken or looping symlink: reading it reports why
+                continue
+            kind = not_regular(st)
+            if kind:
+                if notes is not None:
+                    notes.append((path, f"{path}: not a regular file ({kind}); skipped, not opened"))
+            elif suffix or _announces_image(path):
+                yield path
+
+
+def _announces_image(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return sniff(f.read(32)) is not None
+    except OSError:
+        return False
 
 
 def find_photos(folder: str | os.PathLike) -> list[Path]:
-    """The image files under folder, as a batch would take them (sorted, hidden entries skipped); a file
-    given instead of a folder is the one photo."""
+    """The photos under folder, as a batch would take them (see _walk); a file given instead of a folder is
+    the one photo."""
     folder = Path(folder)
     return [folder] if folder.is_file() else list(_walk(folder, exclude=None))
 
@@ -88,20 +123,31 @@ def _resolved(p: Path) -> Path:
         return p.absolute()
 
 
-def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> tuple[list[Job], list[tuple[Path, str]]]:
+@dataclass
+class Plan:
+    """What a batch will do: jobs, the inputs refused (failed, with the reason) and the entries skipped with a
+    note (files that are not regular files)."""
+
+    jobs: list[Job]
+    refused: list[tuple[Path, str]]
+    notes: list[tuple[Path, str]]
+
+
+def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> Plan:
     """Map input files and folders to output paths under out_dir, mirroring the input tree.
 
     One folder given: its contents map straight into out_dir. Several inputs: each folder keeps its own name
-    as a subfolder, each file lands at the top. Returns the jobs and the inputs refused with a reason.
+    as a subfolder, each file lands at the top.
     """
     out_dir = Path(out_dir)
     out_real = _resolved(out_dir)
     single_folder = len(inputs) == 1 and Path(inputs[0]).is_dir()
     pairs: list[tuple[Path, Path]] = []  # (src, path relative to out_dir before the suffix change)
+    notes: list[tuple[Path, str]] = []
     for inp in map(Path, inputs):
         if inp.is_dir():
             prefix = Path() if single_folder else Path(inp.resolve().name)
-            pairs += [(f, prefix / f.relative_to(inp)) for f in _walk(inp, out_real)]
+            pairs += [(f, prefix / f.relative_to(inp)) for f in _walk(inp, out_real, notes)]
         else:
             pairs.append((inp, Path(inp.name)))
     sources = {_resolved(src) for src, _ in pairs}
@@ -120,15 +166,16 @@ def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> tuple[list
         else:
             seen_dst[dst_real] = src
             jobs.append(Job(src, dst, out_dir))
-    return jobs, refused
+    return Plan(jobs, refused, notes)
 
 
-def _prefetch(jobs: Sequence[Job], pool: ThreadPoolExecutor, ahead: int) -> Iterator[tuple[Job, Future]]:
+def _prefetch(jobs: Sequence[Job], pool: ThreadPoolExecutor, ahead: int,
+              max_megapixels: float) -> Iterator[tuple[Job, Future]]:
     """Yield (job, future of its Photo), keeping up to `ahead` loads running in the background."""
     futures: list[tuple[Job, Future]] = []
     it = iter(jobs)
     for job in it:
-        futures.append((job, pool.submit(load_photo, job.src)))
+        futures.append((job, pool.submit(load_photo, job.src, max_megapixels)))
         if len(futures) > ahead:
             yield futures.pop(0)
     yield from futures
@@ -136,8 +183,11 @@ def _prefetch(jobs: Sequence[Job], pool: ThreadPoolExecutor, ahead: int) -> Iter
 
 def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int = 1,
         on_result: Callable[[Job, str, str], None] | None = None,
-        should_stop: Callable[[], bool] | None = None) -> Summary:
-    """Colorize jobs; on_result(job, 'done'|'skipped'|'failed', message) is called once per job, in job order.
+        should_stop: Callable[[], bool] | None = None,
+        on_warning: Callable[[Job, str], None] | None = None,
+        max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> Summary:
+    """Colorize jobs; on_result(job, 'done'|'skipped'|'failed', message) is called once per job, in job order,
+    and on_warning(job, message) for a photo done with a caveat (damage forgiven, metadata left out).
 
     colorizer needs predict_ab(list of L arrays) -> list of ab (a Colorizer, or the desktop's Engine), and may
     say by a `streams` attribute how many predict_ab calls it runs at once. Three stages overlap: loader
@@ -148,17 +198,28 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
     summary = Summary()
     report = on_result or (lambda job, status, msg: None)
     streams = max(1, int(getattr(colorizer, "streams", 1)))
-    todo = []
-    for job in jobs:
-        if job.dst.exists() and not overwrite:
-            summary.skipped.append(job.src)
-            report(job, "skipped", f"{job.dst} exists")
-        else:
-            todo.append(job)
 
     def fail(job: Job, msg: str) -> None:
         summary.failed.append((job.src, msg))
         report(job, "failed", msg)
+
+    def warn(job: Job, note: str) -> None:
+        summary.warnings.append((job.src, f"{job.src}: {note}"))
+        if on_warning:
+            on_warning(job, f"{job.src}: {note}")
+
+    todo = []
+    for job in jobs:
+        try:
+            exists = job.dst.exists()
+        except OSError as e:  # a path longer than the system allows, an output subfolder that can't be read
+            fail(job, f"{job.src}: cannot use its output path {job.dst} ({e.strerror or one_line(e)})")
+            continue
+        if exists and not overwrite:
+            summary.skipped.append(job.src)
+            report(job, "skipped", f"{job.dst} exists")
+        else:
+            todo.append(job)
 
     # each batch sent to the model, with the future of its photos' write futures, in job order
     in_flight: deque[tuple[list[Job], Future]] = deque()
@@ -171,7 +232,9 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
         while in_flight and (len(in_flight) > keep or finished(in_flight[0][1])):
             batch_jobs, fut = in_flight.popleft()
             for job, write in zip(batch_jobs, fut.result()):
-                err = write.result()
+                err, note = write.result()
+                if note:
+                    warn(job, note)
                 if err:
                     fail(job, err)
                 else:
@@ -188,13 +251,16 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="load") as pool, \
             ThreadPoolExecutor(max_workers=streams, thread_name_prefix="model") as model_pool, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="write") as writer:
-        for job, fut in _prefetch(todo, pool, ahead=max(2, batch_size * streams)):
+        for job, fut in _prefetch(todo, pool, ahead=max(2, batch_size * streams), max_megapixels=max_megapixels):
             collect(keep=streams)
             if should_stop and should_stop():
                 fut.cancel()
                 continue
             try:
-                batch.append((job, fut.result()))
+                photo = fut.result()
+                for note in photo.notes:
+                    warn(job, note)
+                batch.append((job, photo))
             except ImageError as e:
                 fail(job, str(e))
                 continue
@@ -214,7 +280,7 @@ def _colorize(colorizer, batch: list[tuple[Job, Photo]], writer: ThreadPoolExecu
     try:
         abs_ = colorizer.predict_ab([photo.lightness for _, photo in batch])
     except Exception as e:  # a model failure must not lose the rest of the batch
-        return [_resolved_future(f"{job.src}: colorizing failed ({one_line(e)})") for job, _ in batch]
+        return [_resolved_future((f"{job.src}: colorizing failed ({one_line(e)})", None)) for job, _ in batch]
     return [writer.submit(_write, job, photo, ab) for (job, photo), ab in zip(batch, abs_)]
 
 
@@ -224,8 +290,8 @@ def _resolved_future(value) -> Future:
     return fut
 
 
-def _write(job: Job, photo: Photo, ab) -> str | None:
-    """Merge the predicted colour into the photo and write it atomically; an error message, or None when done."""
+def _write(job: Job, photo: Photo, ab) -> tuple[str | None, str | None]:
+    """Merge the predicted colour into the photo and write it atomically: (error, note), error None when done."""
     from core.colorizer import merge  # here, not at the top: the app imports core.batch before any engine
 
     try:
@@ -233,11 +299,10 @@ def _write(job: Job, photo: Photo, ab) -> str | None:
         job.dst.parent.mkdir(parents=True, exist_ok=True)
         check_destination(job)
         remove_stale_parts(job.dst)
-        save_atomic(im, job.dst, exif=photo.exif, icc_profile=photo.icc_profile)
+        return None, save_atomic(im, job.dst, exif=photo.exif, icc_profile=photo.icc_profile)
     except (ImageError, UnsafeOutput) as e:
-        return str(e)
+        return str(e), None
     except OSError as e:
-        return f"{job.dst}: cannot write ({e.strerror or one_line(e)})"
+        return f"{job.dst}: cannot write ({e.strerror or one_line(e)})", None
     except Exception as e:  # e.g. out of memory merging a huge scan: one failed photo, not a lost batch
-        return f"{job.src}: colorizing failed ({one_line(e)})"
-    return None
+        return f"{job.src}: colorizing failed ({one_line(e)})", None

@@ -7,35 +7,23 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from core import lab
-from core.errors import one_line
+from core.decode import DEFAULT_MAX_MEGAPIXELS, open_image
+from core.errors import ImageError, one_line
 from core.files import write_atomic
+from core.metadata import ORIENTATION, PROVENANCE, for_output, provenance_only
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif"}
 # --format keep: these suffixes are written back as they came; anything else becomes PNG.
 KEPT_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
 FORMAT_SUFFIX = {"jpg": ".jpg", "png": ".png", "tiff": ".tif"}
 PIL_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
-
-_EXIF_ORIENTATION = 0x0112
-_EXIF_SOFTWARE = 0x0131
-# TIFF tags that describe the pixel layout of the file they came from (sizes, strips, compression...):
-# carried into another file they would describe it wrongly and corrupt it.
-_TIFF_LAYOUT_TAGS = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281, 284, 288, 289,
-                     290, 291, 317, 320, 322, 323, 324, 325, 338, 339, 340, 341, 347, 530, 531, 532, 34675}
-PROVENANCE = "Colorized by shoebox-colorizer (machine-predicted colour; the original was black and white)"
-
-
-class ImageError(Exception):
-    """A photo that cannot be read or written; the message names the file and the cause."""
-
 
 @dataclass
 class Photo:
@@ -44,42 +32,14 @@ class Photo:
     path: Path | None
     lightness: np.ndarray  # H x W float32 L* in [0, 100], EXIF orientation applied
     alpha: np.ndarray | None  # H x W uint8, or None
-    exif: Image.Exif | None
-    icc_profile: bytes | None  # only an RGB profile, which can describe the colour output
+    exif: Image.Exif | None  # the original's, as read; core.metadata decides what of it an output carries
+    icc_profile: bytes | None
+    notes: list[str] = field(default_factory=list)  # what reading it had to forgive (core.decode)
 
     @property
     def size(self) -> tuple[int, int]:
         """(width, height)"""
         return self.lightness.shape[1], self.lightness.shape[0]
-
-
-def _open(path: Path, draft: tuple[int, int] | None = None) -> Image.Image:
-    """Open and fully decode the first frame, turning every decoder failure into an ImageError.
-
-    draft: let a JPEG decode straight to a reduced size of at least this (a preview needs no full decode).
-    """
-    try:
-        f = open(path, "rb")
-    except OSError as e:  # missing, permission denied, a directory, a symlink loop...
-        raise ImageError(f"{path}: cannot open ({e.strerror or one_line(e)})") from None
-    with f:
-        if os.fstat(f.fileno()).st_size == 0:
-            raise ImageError(f"{path}: empty file (0 bytes)")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                im = Image.open(f)
-                if draft is not None:
-                    im.draft(im.mode, draft)
-                im.load()
-        except UnidentifiedImageError:
-            raise ImageError(f"{path}: not an image, or a format this tool cannot read") from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageError(f"{path}: image too large (its declared size exceeds the "
-                             f"{Image.MAX_IMAGE_PIXELS // 1_000_000} MP decompression-bomb limit)") from None
-        except Exception as e:  # decoders raise many types (OSError, SyntaxError, struct.error...) on bad data
-            raise ImageError(f"{path}: cannot decode ({one_line(e)}); the file may be truncated or damaged") from None
-    return im
 
 
 # open_preview: modes shown as they are; the rest are converted to one a screen can show.
@@ -89,7 +49,7 @@ _DISPLAY_MODES = {"L", "LA", "RGB", "RGBA"}
 def open_preview(path: str | os.PathLike, max_side: int) -> Image.Image:
     """The photo upright, in L/LA/RGB/RGBA, shrunk to fit max_side x max_side: for thumbnails and previews."""
     path = Path(path)
-    im = _open(path, draft=(max_side, max_side))
+    im, _ = open_image(path, draft=(max_side, max_side))
     try:
         im = ImageOps.exif_transpose(im)
         if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
@@ -109,7 +69,7 @@ def open_preview(path: str | os.PathLike, max_side: int) -> Image.Image:
 def open_rgb(path: str | os.PathLike) -> Image.Image:
     """An image as upright RGB (transparency composited onto white): for training and evaluation."""
     path = Path(path)
-    im = ImageOps.exif_transpose(_open(path))
+    im = ImageOps.exif_transpose(open_image(path)[0])
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -129,10 +89,18 @@ def _gray_to_uint8(im: Image.Image) -> np.ndarray:
 
 
 def _scale_high_bit(a: np.ndarray, mode: str) -> np.ndarray:
-    """16/32-bit gray to [0, 1]: 16-bit scans use the full 0..65535 range; float images are taken as [0, 1]."""
-    if mode == "F":
-        return np.clip(a, 0.0, 1.0)
-    return np.clip(a / 65535.0, 0.0, 1.0)
+    """16/32-bit gray to [0, 1]. 16-bit data (Pillow reads 16-bit PNGs as 32-bit "I") uses the full 0..65535
+    range and float data within [0, 1] is taken as it is; anything wider (a full-range 32-bit integer scan,
+    float data in other units) is mapped from its own darkest to its lightest value."""
+    finite = a[np.isfinite(a)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    if mode == "F" and 0.0 <= lo and hi <= 1.0:
+        return np.nan_to_num(a, nan=0.0)
+    if mode != "F" and 0.0 <= lo and hi <= 65535.0:
+        return a / 65535.0
+    if hi <= lo:
+        return np.full(a.shape, 0.5, np.float32)
+    return np.clip((np.nan_to_num(a, nan=lo) - lo) / (hi - lo), 0.0, 1.0)
 
 
 def photo_from_image(im: Image.Image, path: Path | None = None) -> Photo:
@@ -140,7 +108,7 @@ def photo_from_image(im: Image.Image, path: Path | None = None) -> Photo:
     exif = im.getexif()
     icc = im.info.get("icc_profile")
     im = ImageOps.exif_transpose(im)
-    alpha = None
+    alpha = _colour_key_alpha(im)
     if im.mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
     if im.mode == "PA":
@@ -148,33 +116,40 @@ def photo_from_image(im: Image.Image, path: Path | None = None) -> Photo:
     if im.mode in ("RGBA", "LA"):
         alpha = np.asarray(im.getchannel("A")).copy()
         im = im.convert("RGB" if im.mode == "RGBA" else "L")
+    if alpha is not None and alpha.min() == 255:
+        alpha = None  # fully opaque: nothing to keep
     if im.mode in ("L", "1"):
         lightness = lab.gray_u8_to_l(np.asarray(im.convert("L")))
     elif im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         lightness = lab.gray_to_l(_scale_high_bit(np.asarray(im).astype(np.float32), im.mode))
     else:  # RGB, CMYK, YCbCr, LAB, HSV: tinted or sepia scans keep only their lightness
         lightness = lab.rgb_u8_to_l(np.asarray(im.convert("RGB")))
-    for tag in _TIFF_LAYOUT_TAGS & set(exif):
-        del exif[tag]
-    if _EXIF_ORIENTATION in exif:
-        exif[_EXIF_ORIENTATION] = 1  # the pixels are upright now
+    if ORIENTATION in exif:
+        exif[ORIENTATION] = 1  # the pixels are upright now
     return Photo(path=path, lightness=np.ascontiguousarray(lightness, dtype=np.float32), alpha=alpha,
-                 exif=exif if len(exif) else None, icc_profile=icc if _is_rgb_profile(icc) else None)
+                 exif=exif if len(exif) else None, icc_profile=icc)
 
 
-def load_photo(path: str | os.PathLike) -> Photo:
+def _colour_key_alpha(im: Image.Image) -> np.ndarray | None:
+    """The alpha of a gray or RGB image whose transparency is a colour key (a PNG tRNS chunk), else None."""
+    key = im.info.get("transparency")
+    if key is None or im.mode not in ("L", "I", "I;16", "RGB"):
+        return None
+    a = np.asarray(im)
+    hit = (a == np.asarray(key)).all(-1) if im.mode == "RGB" and isinstance(key, tuple) else a == key
+    return np.where(hit, 0, 255).astype(np.uint8)
+
+
+def load_photo(path: str | os.PathLike, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> Photo:
     """Read a photo file for colorizing; an ImageError names the file and the cause."""
     path = Path(path)
-    im = _open(path)
+    im, notes = open_image(path, max_megapixels=max_megapixels)
     try:
-        return photo_from_image(im, path)
+        photo = photo_from_image(im, path)
     except Exception as e:  # e.g. corrupt EXIF met while turning the photo upright
         raise ImageError(f"{path}: cannot convert ({one_line(e)})") from None
-
-
-def _is_rgb_profile(icc: bytes | None) -> bool:
-    # ICC header bytes 16..19 name the profile's data colour space; only an RGB one fits our output.
-    return bool(icc) and len(icc) >= 128 and icc[16:20] == b"RGB "
+    photo.notes = notes
+    return photo
 
 
 def output_suffix(src: Path, fmt: str) -> str:
@@ -186,8 +161,12 @@ def output_suffix(src: Path, fmt: str) -> str:
 
 
 def save_atomic(im: Image.Image, dst: str | os.PathLike, exif: Image.Exif | None = None,
-                icc_profile: bytes | None = None) -> Path:
-    """Write im to dst via a temporary file in the same folder and a rename: dst is whole or absent."""
+                icc_profile: bytes | None = None) -> str | None:
+    """Write im to dst via a temporary file in the same folder and a rename: dst is whole or absent.
+
+    The original's exif and icc_profile are carried as far as the format allows (core.metadata), with the
+    provenance note always. Returns a one-line note of the metadata left out, or None.
+    """
     dst = Path(dst)
     fmt = PIL_FORMAT.get(dst.suffix.lower())
     if fmt is None:
@@ -195,11 +174,7 @@ def save_atomic(im: Image.Image, dst: str | os.PathLike, exif: Image.Exif | None
     if fmt == "JPEG" and im.mode == "RGBA":
         bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
         im = Image.alpha_composite(bg, im).convert("RGB")
-    exif = exif if exif is not None else Image.Exif()
-    exif[_EXIF_SOFTWARE] = PROVENANCE
-    params: dict = {"exif": exif.tobytes()}
-    if icc_profile:
-        params["icc_profile"] = icc_profile
+    params: dict = {}
     if fmt == "JPEG":
         params.update(quality=95, subsampling=0)
     elif fmt == "PNG":
@@ -212,11 +187,18 @@ def save_atomic(im: Image.Image, dst: str | os.PathLike, exif: Image.Exif | None
         params["compression"] = "tiff_deflate"
     elif fmt == "WEBP":
         params.update(quality=95)
+    carried = for_output(fmt, exif, icc_profile)
     try:
-        write_atomic(dst, lambda f: im.save(f, format=fmt, **params))
+        try:
+            write_atomic(dst, lambda f: im.save(f, format=fmt, **{**params, **carried.params}))
+            return carried.note()
+        except (ValueError, RuntimeError, TypeError, KeyError, SyntaxError) as e:
+            # the encoder refused the metadata (Pillow raises these for tags it cannot write): the photo
+            # matters more, so write it with the provenance note alone
+            write_atomic(dst, lambda f: im.save(f, format=fmt, **params, **provenance_only()))
+            return f"metadata not carried: the {fmt} encoder refused it ({one_line(e)})"
     except OSError as e:
         raise ImageError(f"{dst}: cannot write ({_write_error_cause(e, dst.parent)})") from None
-    return dst
 
 
 def _write_error_cause(e: OSError, folder: Path) -> str:

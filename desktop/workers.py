@@ -163,7 +163,8 @@ class ScanWorker(QRunnable):
         refused: list[tuple[str, str]] = []
         for root in self.roots:  # one at a time: a listing shows each photo under the path it was added with
             try:
-                jobs, bad = batch.plan([root], self.out_dir)
+                planned = batch.plan([root], self.out_dir)
+                jobs, bad = planned.jobs, planned.refused + planned.notes
             except OSError as e:
                 refused.append((str(root), f"{root}: cannot read ({one_line(e)})"))
                 continue
@@ -294,7 +295,8 @@ class BatchWorker(QRunnable):
         self.signals.finished.emit(outcome)
 
     def _run(self, outcome: BatchOutcome) -> BatchOutcome:
-        jobs, refused = batch.plan(self.inputs, self.out_dir, self.fmt)
+        planned = batch.plan(self.inputs, self.out_dir, self.fmt)
+        jobs, refused = planned.jobs, planned.refused + planned.notes
         outcome.total = len(jobs) + len(refused)
         self.signals.planned.emit(outcome.total)
         for src, msg in refused:

@@ -8,13 +8,14 @@ import numpy as np
 
 from trainer import metrics
 
-# per-photo metrics: name -> (function of (pred_rgb, true_rgb, pred_ab, true_ab), higher is better)
+# per-photo metrics: name -> (function of (pred_rgb, true_rgb, pred_ab, true_ab), which way is better)
 PER_PHOTO = {
-    "PSNR (dB)": (lambda p, t, pab, tab: metrics.psnr(p, t), True),
-    "CIEDE2000": (lambda p, t, pab, tab: metrics.ciede2000(p, t), False),
-    "AuC ab": (lambda p, t, pab, tab: metrics.auc_ab_error(pab, tab), True),
-    "colourfulness": (lambda p, t, pab, tab: metrics.colourfulness(p), None),
+    "PSNR (dB)": (lambda p, t, pab, tab: metrics.psnr(p, t), "higher"),
+    "CIEDE2000": (lambda p, t, pab, tab: metrics.ciede2000(p, t), "lower"),
+    "AuC ab": (lambda p, t, pab, tab: metrics.auc_ab_error(pab, tab), "higher"),
+    "colourfulness": (lambda p, t, pab, tab: metrics.colourfulness(p), "nearer the truth"),
 }
+SET_METRICS = {"delta_cf": ("dCF", "lower")}  # computed over the whole set, from the mean colourfulness
 GRID_PHOTOS, GRID_HEIGHT = 6, 160
 
 
@@ -62,7 +63,7 @@ def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str =
         raise FileNotFoundError(f"{data}: no readable photos to evaluate")
     mean = {k: {m: float(np.mean([r[m] for r in v])) for m in PER_PHOTO} for k, v in rows.items()}
     for k in mean:
-        mean[k]["dCF"] = abs(mean[k]["colourfulness"] - mean["truth"]["colourfulness"])
+        mean[k]["delta_cf"] = abs(mean[k]["colourfulness"] - mean["truth"]["colourfulness"])
     if grid:
         save_grid(sheet, grid)
     return {"checkpoint": str(checkpoint), "data": str(data), "photos": n, "render_size": render_size,
@@ -93,11 +94,14 @@ def save_grid(sheet: list[tuple[np.ndarray, ...]], path: Path) -> None:
 def format_table(result: dict) -> str:
     """Plain text: one row per metric; columns model, gray baseline and, where meaningful, the truth."""
     mean = result["mean"]
+    temperature = f", temperature {result['temperature']:g}" if result.get("temperature") is not None else ""
     lines = [f"{result['photos']} photos from {result['data']}, render size {result['render_size']}, "
-             f"colour gain {result['colour_gain']:g} x saturation {result['saturation']:g}",
-             f"{'metric':<16}{'model':>10}{'gray':>10}{'truth':>10}"]
-    for m in list(PER_PHOTO) + ["dCF"]:
-        truth = f"{mean['truth'][m]:>10.3f}" if m == "colourfulness" else ""
-        lines.append(f"{m:<16}{mean['model'][m]:>10.3f}{mean['gray'][m]:>10.3f}{truth}")
+             f"colour gain {result['colour_gain']:g} x saturation {result['saturation']:g}{temperature}",
+             f"{'metric':<16}{'model':>10}{'gray':>10}{'truth':>10}   better"]
+    rows = [(m, m, better) for m, (_, better) in PER_PHOTO.items()]
+    rows += [(key, label, better) for key, (label, better) in SET_METRICS.items()]
+    for key, label, better in rows:
+        truth = f"{mean['truth'][key]:>10.3f}" if key == "colourfulness" else " " * 10
+        lines.append(f"{label:<16}{mean['model'][key]:>10.3f}{mean['gray'][key]:>10.3f}{truth}   {better}")
     lines += [f"skipped: {s}" for s in result["skipped"]]
     return "\n".join(lines)

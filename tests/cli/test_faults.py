@@ -63,14 +63,18 @@ def test_full_disk_fails_the_photos_that_do_not_fit_and_leaves_nothing_partial(t
     assert snapshot(album) == before
 
 
-def test_read_only_output_folder_fails_every_photo_cleanly(tmp_path, tiny_checkpoint):
+def test_read_only_output_folder_is_a_usage_error_before_the_model_loads(tmp_path):
     album = _album(tmp_path / "album", 3)
+    not_a_model = tmp_path / "not-a-model.safetensors"
+    not_a_model.write_bytes(b"garbage: loading it would fail with another message")
     with tmpfs(tmp_path / "ro", "ro,size=1m") as out:
-        r = _run(album, "-o", out, "--checkpoint", tiny_checkpoint, "--render-size", "64")
-        assert r.exit_code == 1
-        assert "0 done, 0 skipped (output exists), 3 failed" in r.output
-        assert "Read-only file system" in r.output
+        r = _run(album, "-o", out, "--checkpoint", not_a_model, "--render-size", "64")
+        assert r.exit_code == 2
+        assert f"cannot write in the output folder {out} (Read-only file system)" in r.output
+        assert "Traceback" not in r.output and "safetensors" not in r.output
         assert not list(out.iterdir())
+        r = _run(album, "-o", out / "new" / "folder", "--checkpoint", not_a_model)
+        assert r.exit_code == 2 and "cannot create the output folder" in r.output
 
 
 def test_a_write_error_mid_batch_is_reported_and_the_batch_goes_on(tmp_path, tiny_checkpoint, monkeypatch):

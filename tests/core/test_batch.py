@@ -10,10 +10,12 @@ def test_plan_mirrors_the_tree_and_refuses_outputs_on_inputs(tmp_path):
     (src / "a" / "b").mkdir(parents=True)
     for rel in ("x.jpg", "a/y.gif", "a/b/z.TIFF"):
         (src / rel).write_bytes(b"x")
-    jobs, refused = plan([src], tmp_path / "out", "keep")
+    planned = plan([src], tmp_path / "out", "keep")
+    jobs, refused = planned.jobs, planned.refused
     assert [(j.src.relative_to(src).as_posix(), j.dst.relative_to(tmp_path / "out").as_posix()) for j in jobs] == [
         ("x.jpg", "x.jpg"), ("a/y.gif", "a/y.png"), ("a/b/z.TIFF", "a/b/z.TIFF")]
-    jobs, refused = plan([src], src, "keep")
+    planned = plan([src], src, "keep")
+    jobs, refused = planned.jobs, planned.refused
     assert [j.src.name for j in jobs] == ["y.gif"]  # its output y.png is not an input
     assert len(refused) == 2 and all("is an input file" in msg for _, msg in refused)
 
@@ -21,7 +23,8 @@ def test_plan_mirrors_the_tree_and_refuses_outputs_on_inputs(tmp_path):
 def test_two_inputs_whose_outputs_collide_are_caught(tmp_path):
     (tmp_path / "p.jpg").write_bytes(b"x")
     (tmp_path / "p.png").write_bytes(b"x")
-    jobs, refused = plan([tmp_path / "p.jpg", tmp_path / "p.png"], tmp_path / "out", "png")
+    planned = plan([tmp_path / "p.jpg", tmp_path / "p.png"], tmp_path / "out", "png")
+    jobs, refused = planned.jobs, planned.refused
     assert len(jobs) == 1 and "collide" in refused[0][1]
 
 
@@ -72,7 +75,7 @@ def test_run_overlaps_stages_but_reports_in_order_and_matches_single_colorize(tm
         return real_merge(photo, ab)
 
     monkeypatch.setattr(colorizer_module, "merge", merge)
-    jobs, _ = plan([src], tmp_path / "out")
+    jobs = plan([src], tmp_path / "out").jobs
     seen = []
     summary = batch.run(colorizer, jobs, batch_size=2,
                         on_result=lambda job, status, msg: seen.append((job.src.name, status, msg)))
