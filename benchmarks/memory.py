@@ -1,9 +1,11 @@
-"""Peak memory of colorizing: one 50 MP scan, and a 200-photo batch against a 1-photo batch.
+"""Peak memory and time of colorizing: big scans (50, 108 and 300 MP), and a 200-photo batch against a 1-photo
+batch.
 
-    .venv/bin/python benchmarks/memory.py [--device cpu] [--batch-photos 200]
+    .venv/bin/python benchmarks/memory.py [--device cpu] [--batch-photos 200] [--scans-mp 50,108,300]
 
 Each case runs in a fresh process (core.batch.run, as `colorize-folder` does) and reports its peak RSS.
-Targets: a 50 MP scan under 2 GB on the CPU; a batch's peak equal to its largest photo's, not growing with it.
+Targets: a 50 MP scan under 2 GB on the CPU; scans up to 300 MP colorized within bounded memory; a batch's
+peak equal to its largest photo's, not growing with it.
 """
 
 from __future__ import annotations
@@ -23,14 +25,13 @@ CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 from core import batch
-from core.colorizer import Colorizer, prefer_passive_threads, share_cpu_threads
+from core.colorizer import start_colorizer
 folder, out, device, ckpt = sys.argv[1:5]
-prefer_passive_threads()
-c = Colorizer(ckpt or None, device=device, streams=share_cpu_threads(device))  # as colorize-folder makes it
+c = start_colorizer(ckpt or None, device=device)  # as colorize-folder starts it
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 jobs = batch.plan([Path(folder)], Path(out), "keep").jobs
 t = time.perf_counter()
-s = batch.run(c, jobs)
+s = batch.run(c, jobs, max_megapixels=1000)
 assert not s.failed, s.failed
 print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "model_loaded_mb": base,
                   "photos": len(s.done), "seconds": time.perf_counter() - t}))
@@ -50,10 +51,15 @@ def main() -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch-photos", type=int, default=200)
     p.add_argument("--checkpoint", default="")
+    p.add_argument("--scans-mp", default="50,108,300", help="Sizes of the single-scan cases, in megapixels (4:3).")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-mem-"))
     try:
-        big = make_scans(1, size=(8660, 5774), folder=work / "big")  # 50.0 MP
+        scans = []
+        for mp in (float(x) for x in args.scans_mp.split(",") if x):
+            w = round((mp * 1e6 * 4 / 3) ** 0.5)
+            h = round(mp * 1e6 / w)
+            scans.append((f"one {w * h / 1e6:.0f} MP scan ({w}x{h})", make_scans(1, size=(w, h), folder=work / f"{mp}")))
         one = make_scans(1, size=(2000, 1500), folder=work / "one")
         many = work / "many"
         many.mkdir()
@@ -61,8 +67,7 @@ def main() -> None:
         for i in range(args.batch_photos):  # the same 3 MP photo many times: only the count changes
             shutil.copy(src, many / f"photo_{i:03d}.jpg")
         rows = []
-        for name, folder in (("one 50 MP scan (8660x5774)", big), ("1 photo, 3 MP", one),
-                             (f"{args.batch_photos} photos, 3 MP each", many)):
+        for name, folder in scans + [("1 photo, 3 MP", one), (f"{args.batch_photos} photos, 3 MP each", many)]:
             m = measure(folder, args.device, args.checkpoint)
             rows.append((name, m["photos"], m["model_loaded_mb"], m["peak_mb"], m["peak_mb"] - m["model_loaded_mb"],
                          m["seconds"]))

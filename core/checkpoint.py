@@ -152,7 +152,7 @@ def _load_plain(path: Path) -> dict:
         raise CheckpointError(f"{path}: no such file") from None
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, OSError) as e:
         raise CheckpointError(f"{path}: refused: not a plain weights file that loads without running code "
-                              f"({one_line(e)[:120]})") from None
+                              f"({one_line(e, 120)})") from None
     for key in ("state_dict", "model"):  # common wrappers around a state_dict
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]

@@ -25,7 +25,7 @@ TIFF_LAYOUT_TAGS = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 
 # Whole foreign blocks kept in TIFF tags (XMP, IPTC, Photoshop resources, a layered document): they describe
 # the original file as a whole and are not EXIF.
 BLOB_TAGS = {700: "XMP", 33723: "IPTC", 34377: "Photoshop", 37724: "Photoshop layers"}
-JPEG_EXIF_LIMIT = 65533 - len(b"Exif\0\0")  # an APP1 segment's length field covers at most 65535 bytes
+JPEG_EXIF_LIMIT = 65533  # "Exif\0\0" and the block, in one APP1 segment (its length field counts to 65535)
 
 
 @dataclass

@@ -140,3 +140,109 @@ def test_kill_9_mid_batch_then_rerun_finishes(tmp_path, tiny_checkpoint):
 @pytest.mark.slow
 def test_kill_9_mid_batch_many_times(tmp_path, tiny_checkpoint):
     _kill_and_resume(tmp_path, tiny_checkpoint, kills=8, n=30)
+
+
+def test_an_output_path_longer_than_the_system_allows_fails_that_photo_only(tmp_path, tiny_checkpoint):
+    inputs = tmp_path / "in"
+    deep = inputs / "/".join(["d" * 250] * 14)  # an input path of about 3,600 bytes: legal
+    _album(deep, 1)
+    _album(inputs / "short", 1)
+    out = tmp_path / ("o" * 250) / ("o" * 250) / ("o" * 250)  # 750 bytes more on the output side: over PATH_MAX
+    r = _run(inputs, "-o", out, "--checkpoint", tiny_checkpoint, "--render-size", "64")
+    assert r.exit_code == 1, r.output
+    assert "1 done, 0 skipped (output exists), 1 failed" in r.output
+    assert "File name too long" in r.output and "Traceback" not in r.output
+    assert (out / "short" / "photo_00.png").exists()
+
+
+def test_an_output_subfolder_that_cannot_be_read_fails_its_photos_only(tmp_path, tiny_checkpoint, monkeypatch):
+    import pathlib
+
+    album = _album(tmp_path / "album", 2)
+    _album(album / "locked", 1)
+    out = tmp_path / "out"
+    (out / "locked").mkdir(parents=True)
+    (out / "locked").chmod(0)
+    real_exists = pathlib.Path.exists
+
+    def exists(self, *a, **k):  # root can read anything: fail as a stat in an unreadable folder fails for users
+        if self.parent == out / "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_exists(self, *a, **k)
+
+    monkeypatch.setattr(pathlib.Path, "exists", exists)
+    r = _run(album, "-o", out, "--checkpoint", tiny_checkpoint, "--render-size", "64")
+    (out / "locked").chmod(0o755)
+    assert r.exit_code == 1, r.output
+    assert "2 done, 0 skipped (output exists), 1 failed" in r.output
+    assert "photo_00.png: cannot use its output path" in r.output and "(Permission denied)" in r.output
+
+
+def test_a_253_byte_chinese_file_name_is_colorized(tmp_path, tiny_checkpoint):
+    album = tmp_path / "album"
+    album.mkdir()
+    name = "祖母的照片" * 16 + "照片集.png"  # 83 characters of 3 bytes and ".png": 253 bytes
+    assert len(name.encode()) == 253
+    random_gray(48, 36).save(album / name)
+    r = _run(album, "-o", tmp_path / "out", "--checkpoint", tiny_checkpoint, "--render-size", "64")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "out" / name).exists()
+
+
+def _cli(album, out, tiny_checkpoint, *extra):
+    return [sys.executable, "-m", "cli.colorize_folder", str(album), "-o", str(out),
+            "--checkpoint", str(tiny_checkpoint), "--render-size", "64", *extra]
+
+
+def _wait_for_outputs(out, n, proc, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and len(list(out.glob("*.png"))) >= n:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the batch ended or stalled before it could be interrupted")
+
+
+def test_ctrl_c_stops_after_the_photos_in_hand_and_says_interrupted(tmp_path, tiny_checkpoint):
+    album = _album(tmp_path / "album", 40, size=(600, 400))
+    before = snapshot(album)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(_cli(album, out, tiny_checkpoint), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    _wait_for_outputs(out, 2, proc)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stdout + stderr
+    done = int(stdout.split(" done,")[0].split()[-1])
+    assert 2 <= done < 40 and "0 failed; interrupted" in stdout
+    assert "Traceback" not in stderr and "terminate called" not in stderr
+    assert len(list(out.glob("*.png"))) == done
+    _assert_outputs_whole(out)
+    assert snapshot(album) == before
+
+
+def test_a_second_ctrl_c_stops_at_once_and_cleanly(tmp_path, tiny_checkpoint):
+    album = _album(tmp_path / "album", 40, size=(600, 400))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(_cli(album, out, tiny_checkpoint), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    _wait_for_outputs(out, 1, proc)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stdout + stderr  # not -6 (SIGABRT) as it was
+    assert "Traceback" not in stderr and "terminate called" not in stderr
+    _assert_outputs_whole(out)
+
+
+def test_two_runs_into_one_output_folder_report_no_false_failures(tmp_path, tiny_checkpoint):
+    album = _album(tmp_path / "album", 16, size=(1600, 1200))  # slow writes: long-lived temporary files
+    out = tmp_path / "out"
+    runs = [subprocess.Popen(_cli(album, out, tiny_checkpoint, "--overwrite"), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.communicate(timeout=300), p.returncode) for p in runs]
+    for (stdout, stderr), code in results:
+        assert code == 0 and "0 failed" in stdout, stdout + stderr
+    assert len(list(out.glob("*.png"))) == 16
+    _assert_outputs_whole(out)
