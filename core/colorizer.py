@@ -92,11 +92,12 @@ class Colorizer:
     """Colorize photos with one checkpoint on one device."""
 
     def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "auto", render_size: int = 256,
-                 saturation: float = 1.0, streams: int = 1, temperature: float | None = None):
+                 saturation: float = 1.0, streams: int = 1, temperature: float | None = None,
+                 prior_boost: float | None = None):
         """saturation scales the predicted colour on top of the model's own calibrated colour_gain.
 
-        temperature: for a classification model, the annealed mean's temperature instead of the model's own
-        (lower is bolder; see core.models.colour_bins).
+        temperature, prior_boost: for a classification model, its read-out instead of the model's own
+        (core.models.colour_bins).
 
         streams: how many predict_ab calls may run at once (see share_cpu_threads). Each gets its own copy of
         the model's modules (sharing the weights), because fastai's U-Net keeps the encoder's activations in
@@ -111,10 +112,7 @@ class Colorizer:
         self.checkpoint_path = Path(checkpoint) if checkpoint else default_checkpoint()
         ckpt = load_checkpoint(self.checkpoint_path, device=self.device)
         self.model, self.config, self.card = ckpt.model, ckpt.config, ckpt.card
-        if temperature is not None:
-            if not hasattr(self.model, "temperature") or not temperature > 0:
-                raise ValueError(f"{self.checkpoint_path}: a temperature > 0 applies to classification models only")
-            self.model.temperature = float(temperature)
+        self._set_readout(temperature, prior_boost)
         if self.device.startswith("cuda"):  # NHWC is what the GPU's bf16 convolutions run fastest on
             self.model = self.model.to(memory_format=torch.channels_last)
         self.colour_gain = _colour_gain(self.card)
@@ -124,6 +122,20 @@ class Colorizer:
         for i in range(self.streams):
             self._free_models.put(self.model if i == 0 else _replica(self.model))
         self._cpu_copy = None  # a CPU twin of the model, made only if the GPU runs out of memory
+
+    def _set_readout(self, temperature: float | None, prior_boost: float | None) -> None:
+        if temperature is None and prior_boost is None:
+            return
+        if not hasattr(self.model, "temperature"):
+            raise ValueError(f"{self.checkpoint_path}: temperature and prior boost apply to classification models only")
+        if temperature is not None:
+            if not temperature > 0:
+                raise ValueError(f"temperature must be above 0 (got {temperature})")
+            self.model.temperature = float(temperature)
+        if prior_boost is not None:
+            if not self.config.bin_log_weights:
+                raise ValueError(f"{self.checkpoint_path}: has no class weights to boost by")
+            self.model.prior_boost = float(prior_boost)
 
     @property
     def render_size(self) -> int:
@@ -201,7 +213,7 @@ class Colorizer:
 
 
 def start_colorizer(checkpoint: str | os.PathLike | None = None, device: str = "auto", render_size: int = 256,
-                    saturation: float = 1.0, streams: int = 2, temperature: float | None = None) -> Colorizer:
+                    saturation: float = 1.0, streams: int = 2) -> Colorizer:
     """The colorizer both front ends start from user settings: idle threads that sleep, the device resolved,
     torch's CPU threads shared among `streams` concurrent passes, and every setting checked.
 
@@ -215,7 +227,7 @@ def start_colorizer(checkpoint: str | os.PathLike | None = None, device: str = "
     if device not in _STREAMS:  # split the threads once per process: the app starts a colorizer per model
         _STREAMS[device] = share_cpu_threads(device, streams)
     return Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation,
-                     streams=_STREAMS[device], temperature=temperature)
+                     streams=_STREAMS[device])
 
 
 _STREAMS: dict[str, int] = {}  # device -> the concurrent passes start_colorizer settled on

@@ -120,18 +120,20 @@ def resume(run_dir: Path) -> None:
 @click.option("--saturation", default=1.0, show_default=True, help="Scale the predicted colour (as colorize-folder).")
 @click.option("--temperature", type=float,
               help="Classification models: read the colour out at this temperature instead of the model's own.")
+@click.option("--prior-boost", type=float,
+              help="Classification models: boost rare colours by their class weight to this power (0: as trained).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JSON.")
 @click.option("--grid", type=click.Path(dir_okay=False, path_type=Path),
               help="Save a gray | predicted | real sheet of the first photos as an image.")
 def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: int | None, saturation: float,
-          temperature: float | None, json_out: Path | None, grid: Path | None) -> None:
+          temperature: float | None, prior_boost: float | None, json_out: Path | None, grid: Path | None) -> None:
     """PSNR, CIEDE2000, AuC, colourfulness and dCF of a model beside the gray baseline."""
     from core.checkpoint import CheckpointError
     from trainer.evaluate import evaluate, format_table
 
     try:
         result = evaluate(checkpoint, data, render_size=render_size, device=device, limit=limit, grid=grid,
-                          saturation=saturation, temperature=temperature)
+                          saturation=saturation, temperature=temperature, prior_boost=prior_boost)
     except (CheckpointError, ValueError) as e:
         raise click.ClickException(str(e)) from None
     click.echo(format_table(result))
@@ -159,7 +161,12 @@ def _merged_card(card: dict, card_files: tuple[Path, ...]) -> dict:
 @click.option("--card", "card_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSON file(s) merged into the model card (e.g. an `eval --json` result, training history).")
 @click.option("--temperature", type=float, help="Classification models: the temperature the colour is read out at.")
-def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...], temperature: float | None) -> None:
+@click.option("--prior-boost", type=float, help="Classification models: the read-out's boost of rare colours.")
+@click.option("--class-weights-from", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Classification models: count colour frequencies in this folder of photos (the training data) "
+                   "for the class weights --prior-boost uses.")
+def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...], temperature: float | None,
+           prior_boost: float | None, class_weights_from: Path | None) -> None:
     """Write a checkpoint for shipping: fp16 weights, its card extended with the given JSON files."""
     import dataclasses
 
@@ -167,10 +174,18 @@ def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...], temperatu
 
     ckpt = load_checkpoint(checkpoint)
     config = ckpt.config
-    if temperature is not None:
+    readout = {k: v for k, v in (("temperature", temperature), ("prior_boost", prior_boost)) if v is not None}
+    if class_weights_from:
+        from trainer.loop import class_log_weights
+
+        readout["bin_log_weights"] = class_log_weights(ckpt.model, class_weights_from)
+    if readout:
         if config.head != "classification":
-            raise click.UsageError("--temperature applies to classification models only")
-        config = dataclasses.replace(config, temperature=temperature)
+            raise click.UsageError("--temperature, --prior-boost and --class-weights-from apply to classification "
+                                   "models only")
+        if readout.get("prior_boost") and not (readout.get("bin_log_weights") or config.bin_log_weights):
+            raise click.UsageError("--prior-boost needs class weights: give --class-weights-from")
+        config = dataclasses.replace(config, **readout)
     save_checkpoint(dest, ckpt.model, config, _merged_card(ckpt.card, card_files), half=True)
     click.echo(f"wrote {dest} ({dest.stat().st_size / 2**20:.1f} MiB, fp16)")
 

@@ -130,6 +130,11 @@ def open_or_build_store(data: str | os.PathLike, cache: str | os.PathLike | None
     return build_store(files, root, max_side=max_side, log=log)
 
 
+def ab_sample(store: LabStore, indices: list[int], every: int = 16) -> np.ndarray:
+    """Every `every`-th pixel's a*b* (N x 2) of the given photos: enough to count colour frequencies."""
+    return np.concatenate([store.get(i)[1].reshape(-1, 2)[::every] for i in indices])
+
+
 def split_indices(n: int, val_fraction: float = 0.05, seed: int = 0) -> tuple[list[int], list[int]]:
     """A fixed, seeded train/validation split of range(n)."""
     order = list(range(n))

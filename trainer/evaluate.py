@@ -21,7 +21,7 @@ GRID_PHOTOS, GRID_HEIGHT = 6, 160
 
 def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str = "auto",
              limit: int | None = None, batch_size: int = 8, grid: Path | None = None,
-             saturation: float = 1.0, temperature: float | None = None) -> dict:
+             saturation: float = 1.0, temperature: float | None = None, prior_boost: float | None = None) -> dict:
     """Mean metrics of the model and of the gray baseline over the colour photos in data.
 
     Each photo is reduced to its lightness (what the model sees) and colorized at render_size; dCF is
@@ -33,7 +33,7 @@ def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str =
     from core.batch import find_photos
 
     colorizer = Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation,
-                          temperature=temperature)
+                          temperature=temperature, prior_boost=prior_boost)
     files = find_photos(data)[:limit]
     rows: dict[str, list[dict]] = {"model": [], "gray": [], "truth": []}
     skipped, sheet = [], []
@@ -68,7 +68,8 @@ def evaluate(checkpoint: Path, data: Path, render_size: int = 256, device: str =
         save_grid(sheet, grid)
     return {"checkpoint": str(checkpoint), "data": str(data), "photos": n, "render_size": render_size,
             "colour_gain": colorizer.colour_gain, "saturation": saturation,
-            "temperature": getattr(colorizer.model, "temperature", None), "skipped": skipped, "mean": mean}
+            "temperature": getattr(colorizer.model, "temperature", None),
+            "prior_boost": getattr(colorizer.model, "prior_boost", None), "skipped": skipped, "mean": mean}
 
 
 def save_grid(sheet: list[tuple[np.ndarray, ...]], path: Path) -> None:
@@ -94,7 +95,8 @@ def save_grid(sheet: list[tuple[np.ndarray, ...]], path: Path) -> None:
 def format_table(result: dict) -> str:
     """Plain text: one row per metric; columns model, gray baseline and, where meaningful, the truth."""
     mean = result["mean"]
-    temperature = f", temperature {result['temperature']:g}" if result.get("temperature") is not None else ""
+    temperature = (f", temperature {result['temperature']:g}, prior boost {result['prior_boost']:g}"
+                   if result.get("temperature") is not None else "")
     lines = [f"{result['photos']} photos from {result['data']}, render size {result['render_size']}, "
              f"colour gain {result['colour_gain']:g} x saturation {result['saturation']:g}{temperature}",
              f"{'metric':<16}{'model':>10}{'gray':>10}{'truth':>10}   better"]

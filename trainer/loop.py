@@ -91,6 +91,22 @@ def initial_generator(cfg: RunConfig, log=print):
     return model, config
 
 
+def class_log_weights(model, data: str | Path, cache: str | None = None, max_side: int = 320) -> tuple[float, ...]:
+    """A classification model's rebalancing log weight per class, from the colour frequencies of the photos in
+    data (core.models.colour_bins)."""
+    from trainer.data import open_or_build_store
+
+    store = open_or_build_store(data, cache, max_side)
+    return _store_log_weights(model, store, list(range(len(store))))
+
+
+def _store_log_weights(model, store, indices: list[int]) -> tuple[float, ...]:
+    from trainer.data import ab_sample
+
+    freq = model.bins.frequencies(ab_sample(store, indices))
+    return tuple(round(float(w), 5) for w in model.bins.rebalancing_log_weights(freq))
+
+
 def param_groups(model, body, weight_decay: float) -> list[dict]:
     """The encoder and the rest, each split into weights that decay and those that don't (norms and biases,
     as fastai does): 'part' names the learning-rate group, so the body can train slower or be frozen."""
@@ -120,7 +136,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
         self.dir = RunDirectory(Path(cfg.out)) if distributed.is_main() else None
-        model = self._build_generator()
+        model = self._model = self._build_generator()
         self._load_data()
         self.state, self.step = self._build_training(model)
         self.schedule = schedule(cfg)
@@ -154,6 +170,11 @@ class Trainer:
                 train_idx, val_idx = split_indices(len(store), cfg.val_fraction, seed=cfg.split_seed)
         self.log(f"{len(train_idx)} training photos, {len(val_idx)} validation photos, {cfg.size} px, "
                  f"device {self.device}")
+        if self.gen_config.head == "classification" and not self.gen_config.bin_log_weights:
+            # the read-out's class weights come from the colours this model learns from (the training split)
+            weights = _store_log_weights(self._model, store, train_idx)
+            self.gen_config = dataclasses.replace(self.gen_config, bin_log_weights=weights)
+            self._model.log_weights.copy_(torch.tensor(weights))
         norm = self.gen_config.normalisation
         self.train_ds = LabCrops(store, train_idx, cfg.size, train=True, seed=cfg.seed, normalisation=norm)
         self.valid_ds = LabCrops(val_store, val_idx, cfg.final_size or cfg.size, train=False, normalisation=norm)

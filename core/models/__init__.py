@@ -49,6 +49,8 @@ def config_from_json(kind: str, text: str) -> Any:
         default = getattr(cls(), name)
         if isinstance(default, tuple):
             value = tuple(value) if isinstance(value, list) else value
+            if isinstance(value, tuple) and not all(type(v) in (int, float) for v in value):
+                raise ValueError(f"model config field {name!r} holds something other than numbers")
         if type(value) is not type(default) and not (isinstance(default, float) and type(value) is int):
             raise ValueError(f"model config field {name!r} has type {type(value).__name__}, "
                              f"expected {type(default).__name__}")

@@ -5,8 +5,11 @@ Training asks the network for a distribution over them: each pixel's target spre
 centres with Gaussian weights (sigma 5), and the loss is the cross-entropy. Unlike an L1 or L2 regression,
 which settles on the median or mean colour (beige, for most things), the distribution keeps "blue or gray"
 apart from "bluish gray". The colour is read out as the annealed mean, the mean of the distribution sharpened
-by a temperature T: T = 1 is the plain mean (the least squared error), T -> 0 the most likely colour (the most
-vivid, and wrong more often); Zhang et al. use 0.38.
+by a temperature T: T = 1 is the plain mean (the least squared error), T -> 0 the most likely colour; Zhang et al.
+use 0.38. A model trained on plain (calibrated) frequencies finds near-gray the most likely colour wherever it is
+unsure, so the read-out can also boost rare, saturated classes by their rebalancing weight (Zhang et al.'s
+w = 1 / ((1 - lambda) p + lambda / Q), from the training data's class frequencies p): the distribution is
+multiplied by w ** prior_boost before the annealed mean. prior_boost 0 is the model as trained.
 """
 
 from __future__ import annotations
@@ -79,14 +82,36 @@ class ColourBins(nn.Module):
         p = F.softmax(logits.float() / temperature, 1)
         return torch.einsum("nqhw,qc->nchw", p, self.centres)
 
+    def frequencies(self, ab: np.ndarray) -> np.ndarray:
+        """How often each class is the nearest to the a*b* values ab (... x 2), as a distribution over Q."""
+        flat = torch.from_numpy(np.asarray(ab, np.float32).reshape(-1, 2).T.copy()).view(1, 2, 1, -1)
+        nearest = self.soft_encode(flat)[0][0, 0, 0]
+        counts = torch.bincount(nearest, minlength=len(self)).double()
+        return (counts / counts.sum()).numpy()
+
+    def rebalancing_log_weights(self, frequencies: np.ndarray, lam: float = 0.5, sigma: float = SIGMA) -> np.ndarray:
+        """log w per class, Zhang et al.'s rebalancing: frequencies smoothed by a Gaussian over the a*b* plane,
+        mixed with the uniform distribution by lam, inverted, and scaled so the expected weight is 1."""
+        c = self.centres.double()
+        kernel = torch.exp(-torch.cdist(c, c).square() / (2 * sigma**2))
+        smooth = kernel @ torch.as_tensor(frequencies, dtype=torch.float64)
+        smooth = smooth / smooth.sum()
+        w = 1.0 / ((1 - lam) * smooth + lam / len(self))
+        w = w / (smooth * w).sum()
+        return w.log().float().numpy()
+
 
 class BinsUnet(nn.Module):
     """A U-Net with a ColourBins head: normalised L -> class logits at half size (logits=True, for training),
     or -> normalised ab (a*b* / ab_scale) at the input's size, read out at the given temperature."""
 
-    def __init__(self, unet: nn.Module, bins: ColourBins, temperature: float, ab_scale: float):
+    def __init__(self, unet: nn.Module, bins: ColourBins, temperature: float, ab_scale: float,
+                 prior_boost: float = 0.0, log_weights: tuple[float, ...] = ()):
         super().__init__()
         self.unet, self.bins, self.temperature, self.ab_scale = unet, bins, temperature, ab_scale
+        self.prior_boost = prior_boost
+        # from the config, not the weights: the read-out is a setting, and a model trained without it still loads
+        self.register_buffer("log_weights", torch.tensor(log_weights or [0.0] * len(bins)), persistent=False)
 
     def forward(self, l: torch.Tensor, logits: bool = False) -> torch.Tensor:
         z = self.unet(l)
@@ -94,5 +119,7 @@ class BinsUnet(nn.Module):
 
     def decode(self, logits: torch.Tensor, size) -> torch.Tensor:
         """Normalised ab at size (H, W) from half-size class logits."""
+        if self.prior_boost:
+            logits = logits.float() + self.prior_boost * self.log_weights.view(1, -1, 1, 1)
         ab = self.bins.annealed_mean(logits, self.temperature) / self.ab_scale
         return F.interpolate(ab, size=tuple(size), mode="bilinear", align_corners=False)

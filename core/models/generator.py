@@ -36,6 +36,8 @@ class GeneratorConfig:
     head: str = "regression"
     bin_grid: int = 10  # classification: the a*b* cell size
     temperature: float = 0.38  # classification: the annealed mean's temperature (1 = the plain mean)
+    prior_boost: float = 0.0  # classification: boost rare colours by their rebalancing weight ** this at read-out
+    bin_log_weights: tuple[float, ...] = ()  # classification: log rebalancing weight per class, from the training data
 
     @property
     def normalisation(self):
@@ -72,7 +74,8 @@ def build_generator(config: GeneratorConfig):
     bins = ColourBins(config.bin_grid)
     unet = DynamicUnet(body, n_out=len(bins), img_size=size, blur=config.blur,
                        self_attention=config.self_attention, y_range=None, last_cross=False)
-    return BinsUnet(_half_resolution(unet), bins, config.temperature, config.ab_scale)
+    return BinsUnet(_half_resolution(unet), bins, config.temperature, config.ab_scale, config.prior_boost,
+                    config.bin_log_weights)
 
 
 def generator_body(model):

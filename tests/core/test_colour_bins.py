@@ -61,3 +61,37 @@ def test_annealed_mean_runs_from_the_mean_to_the_mode(bins):
     # in between, colder is bolder
     b = [bins.annealed_mean(logits, t)[0, 1, 0, 0].item() for t in (1.0, 0.38, 0.1)]
     assert b[0] > b[1] > b[2]
+
+
+def test_rebalancing_weighs_rare_colours_more(bins):
+    rng = np.random.default_rng(0)
+    ab = np.concatenate([rng.normal(0, 3, (9000, 2)), rng.normal([0, -40], 3, (1000, 2))])  # mostly gray, some blue
+    freq = bins.frequencies(ab)
+    assert freq.sum() == pytest.approx(1.0)
+    k_gray = int(((bins.centres - torch.tensor([0.0, 0.0])) ** 2).sum(1).argmin())
+    k_blue = int(((bins.centres - torch.tensor([0.0, -40.0])) ** 2).sum(1).argmin())
+    assert freq[k_gray] > freq[k_blue] > 0.05
+    w = np.exp(bins.rebalancing_log_weights(freq))
+    assert w[k_gray] < w[k_blue] < w.max()  # never-seen colours weigh most
+
+
+def test_prior_boost_saturates_an_unsure_prediction_and_zero_changes_nothing():
+    from core.models import GeneratorConfig, build_model
+
+    bins = ColourBins(10)
+    freq = np.full(len(bins), 1e-4)
+    k_gray = int(((bins.centres - torch.tensor([0.0, 0.0])) ** 2).sum(1).argmin())
+    freq[k_gray] = 1.0
+    weights = tuple(float(w) for w in bins.rebalancing_log_weights(freq / freq.sum()))
+    plain = build_model(GeneratorConfig(arch="efficientnet_lite0", head="classification", img_size=32)).eval()
+    boosted = build_model(GeneratorConfig(arch="efficientnet_lite0", head="classification", img_size=32,
+                                          prior_boost=1.0, bin_log_weights=weights)).eval()
+    boosted.load_state_dict(plain.state_dict())
+    unboosted = build_model(GeneratorConfig(arch="efficientnet_lite0", head="classification", img_size=32,
+                                            bin_log_weights=weights)).eval()
+    unboosted.load_state_dict(plain.state_dict())
+    x = torch.rand(1, 1, 32, 32) * 2 - 1
+    with torch.no_grad():
+        a, b, c = plain(x), unboosted(x), boosted(x)
+    torch.testing.assert_close(a, b)
+    assert c.abs().mean() > a.abs().mean()  # away from gray, the most common colour

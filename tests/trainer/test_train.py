@@ -171,3 +171,19 @@ def test_gan_best_prefers_colour_within_half_a_db_and_else_the_least_psnr_lost()
     within_dull = score({"psnr": "23.8", "delta_cf": "25.0"})
     within_vivid = score({"psnr": "23.6", "delta_cf": "12.0"})
     assert within_vivid < within_dull < lost_1db < lost_2db
+
+
+def test_a_classification_run_counts_its_class_weights_and_export_sets_the_read_out(photos, stage1, tmp_path):
+    run = tmp_path / "cls"
+    _invoke("pretrain", "--init", stage1 / "last.safetensors", "--head", "classification", "--data", photos,
+            "--out", run, "--epochs", "1", *SMALL, "--cache", stage1.parent / "cache")
+    ckpt = load_checkpoint(run / "last.safetensors")
+    assert ckpt.config.head == "classification" and len(ckpt.config.bin_log_weights) == len(ckpt.model.bins)
+    assert ckpt.card["stage"].startswith("pretrain (classification")
+    dest = tmp_path / "shipped.safetensors"
+    _invoke("export", run / "last.safetensors", dest, "--temperature", "0.5", "--prior-boost", "0.7")
+    shipped = load_checkpoint(dest)
+    assert (shipped.config.temperature, shipped.config.prior_boost) == (0.5, 0.7)
+    assert shipped.model.prior_boost == 0.7 and shipped.model.temperature == 0.5
+    r = CliRunner().invoke(main, ["export", str(stage1 / "last.safetensors"), str(dest), "--prior-boost", "1"])
+    assert r.exit_code == 2 and "classification models only" in r.output
