@@ -53,6 +53,11 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
     if not planned.jobs and not planned.refused:
         raise click.UsageError("no photos found in the given inputs")
     _check_output_folder(output)
+    try:
+        if planned.jobs:
+            planned.output_map.save()  # from now on these folders go where they go now, whatever is added later
+    except OSError as e:
+        raise click.UsageError(f"cannot write in the output folder {output} ({e.strerror or e})") from None
     stop = _StopOnCtrlC()
     try:
         from core.colorizer import start_colorizer

@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Sequence
 from core.decode import DEFAULT_MAX_MEGAPIXELS, not_regular, sniff
 from core.errors import one_line
 from core.files import part_owner, part_prefix, process_alive
+from core.output_map import OutputMap
 from core.images import IMAGE_SUFFIXES, ImageError, Photo, load_photo, output_suffix, save_atomic
 
 
@@ -125,28 +126,29 @@ def _resolved(p: Path) -> Path:
 
 @dataclass
 class Plan:
-    """What a batch will do: jobs, the inputs refused (failed, with the reason) and the entries skipped with a
-    note (files that are not regular files)."""
+    """What a batch will do: jobs, the inputs refused (failed, with the reason), the entries skipped with a
+    note (files that are not regular files), and where each input folder goes (save it before writing)."""
 
     jobs: list[Job]
     refused: list[tuple[Path, str]]
     notes: list[tuple[Path, str]]
+    output_map: OutputMap
 
 
 def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> Plan:
-    """Map input files and folders to output paths under out_dir, mirroring the input tree.
+    """Map input files and folders to output paths under out_dir, mirroring each folder's tree.
 
-    One folder given: its contents map straight into out_dir. Several inputs: each folder keeps its own name
-    as a subfolder, each file lands at the top.
+    Each folder goes where out_dir's map says (core.output_map: the first folder ever colorized into out_dir
+    straight in, others in a subfolder named after them); photos given one by one land at the top.
     """
     out_dir = Path(out_dir)
     out_real = _resolved(out_dir)
-    single_folder = len(inputs) == 1 and Path(inputs[0]).is_dir()
+    output_map = OutputMap.load(out_dir)
     pairs: list[tuple[Path, Path]] = []  # (src, path relative to out_dir before the suffix change)
     notes: list[tuple[Path, str]] = []
     for inp in map(Path, inputs):
         if inp.is_dir():
-            prefix = Path() if single_folder else Path(inp.resolve().name)
+            prefix = Path(output_map.subfolder(inp))
             pairs += [(f, prefix / f.relative_to(inp)) for f in _walk(inp, out_real, notes)]
         else:
             pairs.append((inp, Path(inp.name)))
@@ -166,7 +168,7 @@ def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> Plan:
         else:
             seen_dst[dst_real] = src
             jobs.append(Job(src, dst, out_dir))
-    return Plan(jobs, refused, notes)
+    return Plan(jobs, refused, notes, output_map)
 
 
 def _prefetch(jobs: Sequence[Job], pool: ThreadPoolExecutor, ahead: int,

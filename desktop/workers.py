@@ -305,6 +305,7 @@ class BatchWorker(QRunnable):
         if not jobs:
             return outcome
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        planned.output_map.save()  # these folders keep going where they go now, whatever is added later
 
         def on_result(job: batch.Job, status: str, msg: str) -> None:
             src = str(job.src)

@@ -5,6 +5,7 @@ from click.testing import CliRunner
 from PIL import Image, ImageCms
 
 from cli.colorize_folder import main
+from core.output_map import MAP_FILE
 from tests.helpers import random_gray, snapshot
 
 
@@ -32,7 +33,8 @@ def test_colorizes_a_tree_into_a_mirrored_tree(album, tmp_path, tiny_checkpoint)
         with Image.open(out / rel) as im:
             assert im.size == size and im.mode == "RGB"
     assert snapshot(album) == before, "originals must stay byte-identical with unchanged mtimes"
-    assert not [p for p in out.rglob("*") if p.name.startswith(".")], "no temporary file may be left"
+    left = [p for p in out.rglob("*") if p.name.startswith(".") and p.name != MAP_FILE]
+    assert not left, "no temporary file may be left (only the output folder's map of where folders go)"
 
 
 def test_format_option_changes_the_output_type(album, tmp_path, tiny_checkpoint):
@@ -107,7 +109,26 @@ def test_files_and_folders_together(album, tmp_path, tiny_checkpoint):
     out = tmp_path / "out"
     r = _run(album, single, single, "-o", out, "--checkpoint", tiny_checkpoint, "--render-size", 64)
     assert r.exit_code == 0 and "4 done" in r.output
-    assert (out / "loose.jpg").exists() and (out / "album" / "1950s" / "b.png").exists()
+    assert (out / "loose.jpg").exists() and (out / "1950s" / "b.png").exists()
+
+
+def test_a_folder_added_later_never_moves_the_photos_already_done(album, tmp_path, tiny_checkpoint):
+    """The first folder colorized into an output folder maps straight in; one added later gets a subfolder,
+    and the first one's photos stay where they are: nothing is redone, no new subfolder appears for them."""
+    out = tmp_path / "out"
+    common = ["-o", out, "--checkpoint", tiny_checkpoint, "--render-size", 64]
+    assert _run(album, *common).exit_code == 0
+    first = sorted(p.relative_to(out) for p in out.rglob("*.*") if not p.name.startswith("."))
+    other = tmp_path / "more" / "album"  # the first folder's name: its subfolder gets a number
+    other.mkdir(parents=True)
+    random_gray(20, 20).save(other / "c.png")
+    r = _run(album, other, *common)
+    assert r.exit_code == 0 and "1 done, 3 skipped" in r.output, r.output
+    assert (out / "album" / "c.png").exists()  # "album" is free: the first folder went straight in
+    now = sorted(p.relative_to(out) for p in out.rglob("*.*") if not p.name.startswith("."))
+    assert set(first) <= set(now) and len(now) == len(first) + 1
+    r = _run(other, *common)  # on its own later: still its own subfolder, already done
+    assert r.exit_code == 0 and "0 done, 1 skipped" in r.output
 
 
 @pytest.mark.parametrize("args", [
