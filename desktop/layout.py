@@ -8,16 +8,19 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QMainWindow, QProgressBar, QPushButton, QSlider,
-                               QSplitter, QStackedWidget, QTextBrowser, QToolButton, QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QListWidget, QMainWindow, QProgressBar, QPushButton, QScrollArea,
+                               QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
-from desktop.widgets import ACTUAL, FIT, SIDE_BY_SIDE, SPLIT, CompareView
+from desktop.widgets import (ACTUAL, FIT, SIDE_BY_SIDE, SPLIT, CompareView, ElidedLabel, PhotoRowDelegate,
+                             ResettableSlider)
 
 RENDER_SIZES = [(128, "128 — fastest"), (192, "192 — fast"), (256, "256 — balanced"),
                 (384, "384 — more detail"), (512, "512 — most detail, slowest")]
 OUTPUT_FORMATS = [("keep", "Same as the original"), ("jpg", "JPEG"), ("png", "PNG (lossless)"),
                   ("tiff", "TIFF (lossless)")]  # colorize-folder's --format choices
 THUMB_SIDE = 64  # logical pixels
+LIST_WIDTH, PANEL_WIDTH = 260, 290  # the photo list's and the control panel's preferred widths
+MIN_WINDOW = QSize(720, 480)  # the window can be this small; every control stays usable at 800 x 600
 
 
 class WindowLayout(QMainWindow):
@@ -41,8 +44,19 @@ class WindowLayout(QMainWindow):
                                             "Add every photo in a folder and its subfolders")
         self.act_output = self._action("Choose &output folder…", self.choose_output_dialog, "Ctrl+Shift+E",
                                        "Where the colorized photos are saved")
-        self.act_open_output = self._action("Show output folder", self.open_output_folder, "Ctrl+Shift+F",
+        self.act_open_output = self._action("Open output folder", self.open_output_folder, "Ctrl+Shift+F",
                                             "Open the output folder in your file manager")
+        self.act_reopen = self._action("Reopen &last list", self.reopen_last_list, None,
+                                       "List again the photos and folders of the last session")
+        self.act_remove = self._action("&Remove from list", self.remove_selected, QKeySequence.StandardKey.Delete,
+                                       "Take the selected photos off the list (the files are not touched) (Delete)")
+        self.act_remove.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.act_show_original = self._action("Show original in folder", self.show_original, None,
+                                              "Open the folder that holds the original")
+        self.act_open_photo_output = self._action("Open colorized photo", self.open_photo_output, None,
+                                                  "Open the colorized photo in your image viewer")
+        self.act_about = self._action("&About", self.show_about, None, "Version, models and their licences, "
+                                      "and where the settings are kept")
         self.act_clear = self._action("&Clear list", self.clear_photos, None, "Remove all photos from the list "
                                       "(the files are not touched)")
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -71,10 +85,11 @@ class WindowLayout(QMainWindow):
         m = self.menuBar().addMenu("&File")
         m.addActions([self.act_open_files, self.act_open_folder])
         self.recent_menu = m.addMenu("Open &recent")
+        m.addAction(self.act_reopen)
         m.addSeparator()
         m.addActions([self.act_output, self.act_open_output])
         m.addSeparator()
-        m.addActions([self.act_clear, self.act_quit])
+        m.addActions([self.act_remove, self.act_clear, self.act_quit])
         m = self.menuBar().addMenu("&Colorize")
         m.addActions([self.act_colorize, self.act_cancel])
         m = self.menuBar().addMenu("&Model")
@@ -83,6 +98,8 @@ class WindowLayout(QMainWindow):
         m.addActions([self.act_side, self.act_split])
         m.addSeparator()
         m.addActions([self.act_fit, self.act_actual])
+        m = self.menuBar().addMenu("&Help")
+        m.addAction(self.act_about)
         self._fill_recent_menu()
 
     def _tool(self, action: QAction) -> QToolButton:
@@ -95,111 +112,167 @@ class WindowLayout(QMainWindow):
         # left: the photos
         self.photo_list = QListWidget()
         self.photo_list.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))
-        self.photo_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.photo_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.photo_list.setUniformItemSizes(True)
-        self.photo_list.setSpacing(2)
-        self.photo_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.photo_list.setItemDelegate(PhotoRowDelegate(THUMB_SIDE, self.photo_list))
+        self.photo_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.photo_list.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.photo_list.setWordWrap(False)
+        self.photo_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.photo_list.customContextMenuRequested.connect(self._photo_menu)
+        self.photo_list.addActions([self.act_remove])
         self.photo_list.currentItemChanged.connect(lambda *_: self._request_preview())
-        self.photo_list.setToolTip("Your photos. Select one to see it before and after.")
+        self.photo_list.setToolTip("Your photos. Select one to see it before and after; Delete takes it off "
+                                   "the list, right-click for more.")
         hint = QLabel("Drop photos or folders of photos here\n\nor use File ▸ Open files… (Ctrl+O)\n"
                       "and File ▸ Open folder… (Ctrl+Shift+O)")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setWordWrap(True)
-        hint.setFrameShape(QFrame.Shape.StyledPanel)
+        self.reopen_button = QPushButton("Reopen last list")
+        self.reopen_button.setToolTip(self.act_reopen.toolTip())
+        self.reopen_button.clicked.connect(self.reopen_last_list)
+        empty = QFrame()
+        empty.setFrameShape(QFrame.Shape.StyledPanel)
+        ev = QVBoxLayout(empty)
+        ev.addStretch(1)
+        ev.addWidget(hint)
+        ev.addWidget(self.reopen_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        ev.addStretch(1)
         self.list_stack = QStackedWidget()
-        self.list_stack.addWidget(hint)
+        self.list_stack.addWidget(empty)
         self.list_stack.addWidget(self.photo_list)
-        self.list_count = QLabel("No photos yet")
+        self.list_count = ElidedLabel("No photos yet")
         left = QWidget()
+        left.setMinimumWidth(200)
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(self.list_stack, 1)
         lv.addWidget(self.list_count)
 
-        # right: viewer with its view buttons
+        # middle: viewer with its view buttons
         self.viewer = CompareView()
-        self.viewer.setToolTip("Split view: drag the divider. At 100 %: drag to move around.")
+        self.viewer.setToolTip("Split view: drag the divider. Mouse wheel: 100 % at the pointer and back; at "
+                               "100 %: drag to move around.")
+        self.viewer.zoom_changed.connect(self.set_zoom)
         view_bar = QHBoxLayout()
         for group in ((self.act_side, self.act_split), (self.act_fit, self.act_actual)):
             for a in group:
                 view_bar.addWidget(self._tool(a))
-            view_bar.addSpacing(16)
-        view_bar.addStretch(1)
-        self.preview_info = QLabel("")
-        view_bar.addWidget(self.preview_info)
+            view_bar.addSpacing(8)
+        self.preview_info = ElidedLabel("")
+        self.preview_info.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        view_bar.addWidget(self.preview_info, 1)
+        middle = QWidget()
+        mv = QVBoxLayout(middle)
+        mv.setContentsMargins(0, 0, 0, 0)
+        mv.addLayout(view_bar)
+        mv.addWidget(self.viewer, 1)
 
-        # controls: model and colour
+        # right: the control panel (it scrolls when the window is too short for it)
+        panel = QWidget()
+        pv = QVBoxLayout(panel)
+        pv.setContentsMargins(0, 0, 4, 0)
+        pv.addWidget(self._model_box())
+        pv.addWidget(self._batch_box())
+        pv.addStretch(1)
+        self.panel_scroll = QScrollArea()
+        self.panel_scroll.setWidget(panel)
+        self.panel_scroll.setWidgetResizable(True)
+        self.panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.panel_scroll.setMinimumWidth(240)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        for w, stretch in ((left, 0), (middle, 1), (self.panel_scroll, 0)):
+            self.splitter.addWidget(w)
+            self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
+        self.splitter.setSizes([LIST_WIDTH, 1280 - LIST_WIDTH - PANEL_WIDTH, PANEL_WIDTH])
+        self.setCentralWidget(self.splitter)
+        self.engine_label = ElidedLabel("")
+        self.engine_label.setMinimumWidth(200)
+        self.statusBar().addPermanentWidget(self.engine_label, 1)
+        self.setMinimumSize(MIN_WINDOW)
+        self.resize(1280, 860)
+
+    def _model_box(self) -> QGroupBox:
         self.model_combo = QComboBox()
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(18)
+        self.model_combo.setMinimumContentsLength(12)
         self.model_combo.setToolTip("The model that predicts the colours. A change applies from the next photo.")
         self.model_combo.currentIndexChanged.connect(self._model_changed)
         add_model = QToolButton()
         add_model.setDefaultAction(self.act_add_model)
-        self.model_card = QTextBrowser()
-        self.model_card.setOpenExternalLinks(True)
-        self.model_card.setMaximumHeight(96)
-        self.model_card.setToolTip("The model card: how this model was trained.")
+        self.model_summary = QLabel("")
+        self.model_summary.setWordWrap(True)
+        self.model_summary.setToolTip("What the model is good for, and what to watch out for")
+        self.model_strip = QLabel()
+        self.model_strip.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.model_strip.setToolTip("The bundled sample photos, colorized by this model: original above, "
+                                    "colour below")
+        self.model_strip.setMinimumHeight(0)
+        self.model_details = QPushButton("Details…")
+        self.model_details.setToolTip("The model's full card: how it was trained and measured")
+        self.model_details.clicked.connect(self.show_model_details)
         self.render_combo = QComboBox()
         for size, text in RENDER_SIZES:
             self.render_combo.addItem(text, size)
-        self.render_combo.setToolTip("The size the colour is worked out at. Your photo keeps its full size and "
-                                     "sharpness either way.")
+        self.render_combo.setToolTip("The size the colour is worked out at: smaller is faster, larger gives more "
+                                     "colour detail. Your photo keeps its full size and sharpness either way.")
         self.render_combo.currentIndexChanged.connect(self._engine_settings_changed)
-        render_hint = QLabel("Smaller is faster; larger gives more colour detail.")
-        render_hint.setWordWrap(True)
-        render_hint.setStyleSheet("color: palette(placeholder-text);")
-        self.saturation = QSlider(Qt.Orientation.Horizontal)
+        self.saturation = ResettableSlider(Qt.Orientation.Horizontal, default=100)
         self.saturation.setRange(0, 200)
         self.saturation.setSingleStep(5)
         self.saturation.setPageStep(25)
         self.saturation.setValue(100)
         self.saturation.setToolTip("How strong the predicted colour is: 100 % is as the model predicts it, "
-                                   "0 % is black and white.")
+                                   "0 % is black and white. Double-click: back to 100 %.")
         self.saturation_label = QLabel("100 %")
         self.saturation_label.setMinimumWidth(self.saturation_label.fontMetrics().horizontalAdvance("200 %") + 6)
         self.saturation.valueChanged.connect(self._saturation_changed)
-        self.device_label = QLabel("loading…")
+        self.device_label = ElidedLabel("loading…")
         self.device_label.setToolTip("Where the colorizing runs: your graphics card (GPU) when there is one, "
                                      "else the processor (CPU).")
-
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(add_model)
         sat_row = QHBoxLayout()
         sat_row.addWidget(self.saturation, 1)
         sat_row.addWidget(self.saturation_label)
-        settings_box = QGroupBox("Model and colour")
-        form = QFormLayout(settings_box)
+        box = QGroupBox("Model and colour")
+        form = QFormLayout(box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow("Model:", model_row)
-        form.addRow(self.model_card)
+        form.addRow(self.model_summary)
+        form.addRow(self.model_strip)
+        form.addRow("", self.model_details)
         form.addRow("Render size:", self.render_combo)
-        form.addRow("", render_hint)
         form.addRow("Saturation:", sat_row)
         form.addRow("Device:", self.device_label)
+        return box
 
-        # the batch
+    def _batch_box(self) -> QGroupBox:
         self.output_edit = QLineEdit()
         self.output_edit.setReadOnly(True)
         self.output_edit.setPlaceholderText("A new folder beside your photos")
         self.output_edit.setToolTip("Where the colorized photos are saved. Your originals are never changed, and "
                                     "a photo already in this folder is not redone.")
-        choose_out = QToolButton()
-        choose_out.setDefaultAction(self.act_output)
-        self.beside_button = QToolButton()
-        self.beside_button.setText("Beside photos")
+        choose_out = QPushButton("Choose…")
+        choose_out.setToolTip(self.act_output.toolTip())
+        choose_out.clicked.connect(self.choose_output_dialog)
+        self.beside_button = QPushButton("Beside photos")
         self.beside_button.setToolTip("Save into a new folder beside your photos (the default)")
         self.beside_button.clicked.connect(lambda: self.set_output_dir(None))
-        out_row = QHBoxLayout()
-        out_row.addWidget(self.output_edit, 1)
-        out_row.addWidget(choose_out)
-        out_row.addWidget(self.beside_button)
+        out_buttons = QHBoxLayout()
+        out_buttons.addWidget(choose_out)
+        out_buttons.addWidget(self.beside_button)
+        out_buttons.addStretch(1)
         self.format_combo = QComboBox()
         for fmt, text in OUTPUT_FORMATS:
             self.format_combo.addItem(text, fmt)
         self.format_combo.setToolTip("The file type of the colorized photos. \"Same as the original\" saves GIF "
                                      "and BMP photos as PNG.")
+        self.format_combo.currentIndexChanged.connect(self._output_changed)
         self.redo_check = QCheckBox("Redo photos already colorized")
         self.redo_check.setToolTip("Off: a photo whose colorized copy is already in the output folder is skipped, "
                                    "so a stopped batch carries on where it was.\nOn: those copies are replaced "
@@ -207,7 +280,6 @@ class WindowLayout(QMainWindow):
         format_row = QHBoxLayout()
         format_row.addWidget(QLabel("Save as:"))
         format_row.addWidget(self.format_combo, 1)
-        format_row.addWidget(self.redo_check)
         self.colorize_button = QPushButton("Colorize all")
         self.colorize_button.setToolTip(self.act_colorize.toolTip())
         self.colorize_button.clicked.connect(self.colorize_all)
@@ -219,47 +291,26 @@ class WindowLayout(QMainWindow):
         self.open_output_button.setToolTip(self.act_open_output.toolTip())
         self.open_output_button.clicked.connect(self.open_output_folder)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.colorize_button)
+        buttons.addWidget(self.colorize_button, 1)
         buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.open_output_button)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("")  # "%v of %m" once a batch runs
         self.progress.setValue(0)
-        self.eta_label = QLabel("")
+        self.eta_label = ElidedLabel("")
         self.summary_label = QLabel("")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        batch_box = QGroupBox("Colorize the whole list")
-        bv = QVBoxLayout(batch_box)
-        out_label = QLabel("Save to:")
-        bv.addWidget(out_label)
-        bv.addLayout(out_row)
+        box = QGroupBox("Colorize the whole list")
+        bv = QVBoxLayout(box)
+        bv.addWidget(QLabel("Save to:"))
+        bv.addWidget(self.output_edit)
+        bv.addLayout(out_buttons)
         bv.addLayout(format_row)
+        bv.addWidget(self.redo_check)
         bv.addLayout(buttons)
         bv.addWidget(self.progress)
         bv.addWidget(self.eta_label)
         bv.addWidget(self.summary_label)
-        bv.addStretch(1)
-
-        controls = QHBoxLayout()
-        controls.addWidget(settings_box, 1)
-        controls.addWidget(batch_box, 1)
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(0, 0, 0, 0)
-        rv.addLayout(view_bar)
-        rv.addWidget(self.viewer, 1)
-        rv.addLayout(controls)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([300, 900])
-        self.setCentralWidget(self.splitter)
-        self.engine_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.engine_label)
-        self.resize(1280, 860)
+        bv.addWidget(self.open_output_button)
+        return box

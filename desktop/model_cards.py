@@ -23,6 +23,27 @@ def model_label(path: Path, card: dict) -> str:
     return str(card.get("name") or path.stem)
 
 
+def model_summary(card: dict) -> str:
+    """One or two plain sentences: what the model is good for and what to watch out for (its card's summary)."""
+    summary = card.get("summary")
+    return str(summary) if isinstance(summary, str) and summary.strip() else "No description."
+
+
+def model_strip(path: Path) -> Path | None:
+    """The before/after strip of the bundled sample photos beside a model (NAME-strip.jpg), if there is one."""
+    strip = path.with_name(f"{path.stem}-strip.jpg")
+    return strip if strip.is_file() else None
+
+
+def model_licence(path: Path) -> str:
+    """The licence a model's card states, or what is known of it."""
+    try:
+        card = read_colorizer_card(path)
+    except CheckpointError:
+        return "unreadable"
+    return str(card.get("licence") or card.get("license") or "no licence stated")
+
+
 def card_markdown(path: Path, card: dict) -> str:
     """The model card beside the file (same name, .md) when there is one, else the card from the file."""
     md = path.with_suffix(".md")

@@ -1,10 +1,13 @@
-"""The before/after viewer: side by side, or one image split by a draggable divider; fit or 100 % zoom."""
+"""Widgets of the window: the before/after viewer (side by side, or one image split by a draggable divider; fit or
+100 % zoom), a label and a list rows that elide what does not fit, and a slider that double-click resets."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QModelIndex, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (QColor, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap,
+                           QWheelEvent)
+from PySide6.QtWidgets import (QLabel, QSizePolicy, QSlider, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
+                               QWidget)
 
 SIDE_BY_SIDE, SPLIT = "side", "split"
 FIT, ACTUAL = "fit", "100"
@@ -15,6 +18,7 @@ _GRAB = 10  # how near the divider a press grabs it
 class CompareView(QWidget):
     """Shows an original and its colorized version for comparison."""
 
+    zoom_changed = Signal(str)  # FIT or ACTUAL, when the wheel changed it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -210,6 +214,28 @@ class CompareView(QWidget):
         self._drag = None
         self.unsetCursor()
 
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """Wheel up: 100 %, keeping the point under the pointer where it is; wheel down: fit to the view."""
+        if self._before is None or not event.angleDelta().y():
+            return super().wheelEvent(event)
+        pos = event.position()
+        if event.angleDelta().y() > 0 and self.zoom == FIT:
+            fit = self.image_rect()
+            self.zoom = ACTUAL
+            actual = self.image_rect()  # centred, unpanned
+            if fit.width() > 0:
+                # the image point under the pointer, as a fraction of the image, lands under the pointer again
+                fx, fy = (pos.x() - fit.left()) / fit.width(), (pos.y() - fit.top()) / fit.height()
+                self._pan = QPointF(pos.x() - (actual.left() + fx * actual.width()),
+                                    pos.y() - (actual.top() + fy * actual.height()))
+                self._clamp_pan()
+            self.zoom_changed.emit(ACTUAL)
+        elif event.angleDelta().y() < 0 and self.zoom == ACTUAL:
+            self.set_zoom(FIT)
+            self.zoom_changed.emit(FIT)
+        self.update()
+        event.accept()
+
     def _move_divider(self, x: float) -> None:
         r = self.image_rect()
         if r.width() > 0:
@@ -221,3 +247,83 @@ class CompareView(QWidget):
         r = self.image_rect(area)
         mx, my = max(0.0, (r.width() - area.width()) / 2), max(0.0, (r.height() - area.height()) / 2)
         self._pan = QPointF(min(mx, max(-mx, self._pan.x())), min(my, max(-my, self._pan.y())))
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shows as much of its text as fits, ending in "…", and the whole text as a tooltip;
+    it never makes the window wider."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._full = text
+        self.setToolTip(text if text else "")
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(self.width(), 1))
+        super().setText(shown)
+
+
+class PhotoRowDelegate(QStyledItemDelegate):
+    """List rows of one fixed height: the thumbnail, the file name and the photo's state on two lines, each cut
+    with "…" to the list's width (a long name or a failure reason never widens the list or wraps a row)."""
+
+    def __init__(self, icon_side: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.icon_side = icon_side
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        width = option.widget.viewport().width() if option.widget is not None else 200
+        return QSize(max(width - 4, 40), self.icon_side + 8)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        lines = (opt.text or "").split("\n", 1) + [""]
+        opt.text = ""
+        style = opt.widget.style() if opt.widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        r = opt.rect
+        text_left = r.left() + self.icon_side + 12
+        text_rect = QRect(text_left, r.top() + 4, max(r.right() - text_left - 4, 10), r.height() - 8)
+        fm = QFontMetrics(opt.font)
+        painter.save()
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        name_colour = opt.palette.highlightedText().color() if selected else opt.palette.text().color()
+        state_colour = index.data(Qt.ItemDataRole.ForegroundRole)
+        state_colour = name_colour if selected or state_colour is None else state_colour.color()
+        half = text_rect.height() // 2
+        for i, (line, colour) in enumerate(((lines[0], name_colour), (lines[1], state_colour))):
+            painter.setPen(colour)
+            line_rect = QRect(text_rect.left(), text_rect.top() + i * half, text_rect.width(), half)
+            painter.drawText(line_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             fm.elidedText(line, Qt.TextElideMode.ElideRight, text_rect.width()))
+        painter.restore()
+
+
+class ResettableSlider(QSlider):
+    """A slider that goes back to its default value on a double-click."""
+
+    def __init__(self, orientation: Qt.Orientation, default: int, parent: QWidget | None = None) -> None:
+        super().__init__(orientation, parent)
+        self.default = default
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.setValue(self.default)
+        event.accept()

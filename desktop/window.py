@@ -13,21 +13,22 @@ from collections import deque
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QApplication, QFileDialog, QListWidgetItem, QMessageBox
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDialog, QLabel, QListWidgetItem, QMenu,
+                               QMessageBox, QPlainTextEdit, QTextBrowser, QVBoxLayout)
 
 from core import resources
 from core.checkpoint import CheckpointError
 from core.images import IMAGE_SUFFIXES
 from desktop import APPLICATION, ORGANIZATION
-from desktop.layout import THUMB_SIDE, WindowLayout
-from desktop.model_cards import card_markdown, model_label, read_colorizer_card
+from desktop.layout import LIST_WIDTH, PANEL_WIDTH, THUMB_SIDE, WindowLayout
+from desktop.model_cards import card_markdown, model_label, model_strip, model_summary, read_colorizer_card
 from desktop.settings_values import as_float, as_int, as_list
 from desktop.texts import duration_text, eta_text, short_reason
 from desktop.widgets import ACTUAL, FIT, SIDE_BY_SIDE, SPLIT
-from desktop.workers import (BatchOutcome, BatchWorker, Engine, EngineLoader, EngineSettings, PreviewWorker,
-                             ScanWorker, ThumbnailWorker)
+from desktop.workers import (BatchOutcome, BatchWorker, Engine, EngineLoader, EngineSettings, OutputsWorker,
+                             PreviewWorker, ScanWorker, ThumbnailWorker)
 
 PREVIEW_SIDE = 1600  # the preview is colorized at this size (longest side) at most: quick, yet sharp on screen
 MAX_RECENT = 8
@@ -60,6 +61,7 @@ class MainWindow(WindowLayout):
     preview_ready = Signal(str)  # path whose colorized preview is shown
     photo_finished = Signal(str, str)  # path, state: one photo of the batch is done, skipped or failed
     batch_finished = Signal(object)  # BatchOutcome
+    outputs_checked = Signal()  # the list's states follow the output folder now
 
     def __init__(self, settings: QSettings | None = None, engine: Engine | None = None) -> None:
         super().__init__()
@@ -78,6 +80,10 @@ class MainWindow(WindowLayout):
 
         self._roots: list[Path] = []
         self._items: dict[str, QListWidgetItem] = {}
+        self._removed: set[str] = set()  # photos under a listed folder that were taken off the list
+        self._outputs: dict[str, tuple[str, bool]] = {}  # photo -> (its output path, whether it exists)
+        self._per_photo: float | None = None  # measured seconds per colorized photo (moving average)
+        self._last_result = 0.0
         self._output_choice: Path | None = None  # chosen by the person; None: a new folder beside the photos
         self._auto_output: Path | None = None
         self._batch: BatchWorker | None = None
@@ -118,6 +124,7 @@ class MainWindow(WindowLayout):
         self.set_output_format(str(s.value("output_format") or "keep"))
         self._load_models(str(s.value("model") or ""))
         self._show_output()
+        self.reopen_button.setVisible(bool(self._last_list()[0]))
 
     def save_settings(self) -> None:
         s = self.settings
@@ -261,16 +268,51 @@ class MainWindow(WindowLayout):
         self._update_enabled()
 
     def _show_card(self) -> None:
+        """The chosen model in plain words: its summary and its before/after strip; the card behind Details…"""
         model = self.current_model()
+        self.model_strip.clear()
+        self.model_strip.setVisible(False)
+        self.model_details.setEnabled(model is not None)
         if model is None:
-            self.model_card.setMarkdown("No model yet. Add a model file (`.safetensors`) with **Add model**.")
+            self.model_summary.setText("No model yet: add a model file (.safetensors) with Add model.")
             return
         try:
             card = read_colorizer_card(model)
         except CheckpointError as e:
-            self.model_card.setPlainText(str(e))
+            self.model_summary.setText(str(e))
             return
-        self.model_card.setMarkdown(card_markdown(model, card))
+        self.model_summary.setText(model_summary(card))
+        strip = model_strip(model)
+        if strip is not None:
+            pix = QPixmap(str(strip))
+            if not pix.isNull():
+                width = max(self.panel_scroll.viewport().width() - 40, 160)
+                self.model_strip.setPixmap(pix.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation))
+                self.model_strip.setVisible(True)
+
+    def show_model_details(self) -> None:
+        """The model's full card in a window of its own."""
+        model = self.current_model()
+        if model is None:
+            return
+        try:
+            text = card_markdown(model, read_colorizer_card(model))
+        except CheckpointError as e:
+            text = str(e)
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Model card — {model.name}")
+        view = QTextBrowser()
+        view.setOpenExternalLinks(True)
+        view.setMarkdown(text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(view)
+        layout.addWidget(buttons)
+        dialog.resize(760, 640)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.details_dialog = dialog
+        dialog.show()
 
     def add_model(self, path: Path) -> None:
         """Add a .safetensors checkpoint to the picker and select it; a CheckpointError if it cannot colorize."""
@@ -337,6 +379,7 @@ class MainWindow(WindowLayout):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
+            self._highlight_drop(True)
         else:
             event.ignore()
 
@@ -344,13 +387,26 @@ class MainWindow(WindowLayout):
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
+    def dragLeaveEvent(self, event) -> None:
+        self._highlight_drop(False)
+
     def dropEvent(self, event: QDropEvent) -> None:
+        self._highlight_drop(False)
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
             self.add_paths(paths)
         else:
             event.ignore()
+
+    def drop_highlighted(self) -> bool:
+        return bool(self.list_stack.property("dropTarget"))
+
+    def _highlight_drop(self, on: bool) -> None:
+        """While photos are dragged over the window, the list says it will take them."""
+        self.list_stack.setProperty("dropTarget", on)
+        self.list_stack.setStyleSheet("QStackedWidget { border: 2px dashed palette(highlight); "
+                                      "background: palette(alternate-base); }" if on else "")
 
     def open_files_dialog(self) -> None:
         pattern = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
@@ -367,10 +423,18 @@ class MainWindow(WindowLayout):
     def add_paths(self, paths: Iterable[Path]) -> None:
         """Add files and folders (searched recursively); the photos are listed once the scan is done."""
         new_roots: list[Path] = []
+        already, readded = 0, False
         for p in map(Path, paths):
             p = p.absolute()
+            if str(p) in self._removed:  # taken off the list earlier, asked for again
+                self._removed.discard(str(p))
+                self._add_item(str(p), WAITING, "")
+                readded = True
+                continue
             if p.is_dir() or (p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
-                if p not in self._roots and p not in new_roots:
+                if p in self._roots or p in new_roots or str(p) in self._items or self._under_root(p):
+                    already += 1
+                else:
                     new_roots.append(p)
             elif p.is_file():
                 self._add_item(str(p), FAILED, f"{p}: not a photo this app can read "
@@ -379,7 +443,12 @@ class MainWindow(WindowLayout):
                 self.statusBar().showMessage(f"Not found: {p}", 8000)
         for r in new_roots:
             self._remember_folder(r if r.is_dir() else r.parent)
+        if already:
+            self.statusBar().showMessage(f"{already} of the dropped photos and folders are in the list already", 8000)
         if not new_roots:
+            if readded:
+                self._save_list()
+                self.refresh_outputs()
             self._after_list_change()
             return
         self._roots += new_roots
@@ -390,8 +459,11 @@ class MainWindow(WindowLayout):
         self._recent_workers.append(scan)
         self._files_pool.start(scan)
 
+    def _under_root(self, p: Path) -> bool:
+        return any(r.is_dir() and r in p.parents for r in self._roots)
+
     def _on_scanned(self, found: list, refused: list) -> None:
-        new = [p for p in found if p not in self._items]
+        new = [p for p in found if p not in self._items and p not in self._removed]
         for p in new:
             self._add_item(p, WAITING, "")
         for p, msg in refused:
@@ -404,14 +476,18 @@ class MainWindow(WindowLayout):
             self._recent_workers.append(thumbs)
             self._files_pool.start(thumbs)
         self._after_list_change()
+        self._save_list()
+        self.refresh_outputs()
         self.photos_listed.emit(self.photo_list.count())
 
     def _after_list_change(self) -> None:
         n = self.photo_list.count()
         self.list_stack.setCurrentIndex(1 if n else 0)
-        self.list_count.setText(f"{n} photo(s)" if n else "No photos yet")
+        done = sum(self._items[p].data(_STATE_ROLE) in (DONE, SKIPPED) for p in self._items)
+        self.list_count.setText(f"{n} photo(s), {done} colorized in the output folder" if n else "No photos yet")
         if n and self.photo_list.currentItem() is None:
             self.photo_list.setCurrentRow(0)
+        self.reopen_button.setVisible(not n and bool(self._last_list()[0]))
         self._update_enabled()
 
     def _add_item(self, path: str, state: str, message: str) -> QListWidgetItem:
@@ -465,12 +541,130 @@ class MainWindow(WindowLayout):
             return
         self._roots.clear()
         self._items.clear()
+        self._removed.clear()
+        self._outputs.clear()
         self.photo_list.clear()
         self._auto_output = None
         self._preview_original = None
         self.viewer.set_images(None, None)
         self._show_output()
+        self._save_list()
         self._after_list_change()
+
+    def selected_photos(self) -> list[str]:
+        return [item.data(_PATH_ROLE) for item in self.photo_list.selectedItems()]
+
+    def remove_selected(self) -> None:
+        """Take the selected photos off the list (never the files); a later batch leaves them out."""
+        if self._batch is not None:
+            return
+        paths = self.selected_photos() or ([self._selected_path()] if self._selected_path() else [])
+        row = self.photo_list.currentRow()
+        for path in paths:
+            item = self._items.pop(path, None)
+            if item is None:
+                continue
+            self.photo_list.takeItem(self.photo_list.row(item))
+            root = Path(path)
+            if root in self._roots:
+                self._roots.remove(root)
+            else:
+                self._removed.add(path)
+        if self.photo_list.count():
+            self.photo_list.setCurrentRow(min(max(row, 0), self.photo_list.count() - 1))
+        if not self._items:
+            self._roots.clear()
+            self._removed.clear()
+        self._save_list()
+        self._after_list_change()
+        self._request_preview()
+
+    def _photo_menu(self, pos: QPoint) -> None:
+        item = self.photo_list.itemAt(pos)
+        if item is None:
+            return
+        if not item.isSelected():
+            self.photo_list.setCurrentItem(item)
+        menu = QMenu(self)
+        menu.addAction(self.act_remove)
+        menu.addSeparator()
+        menu.addAction(self.act_show_original)
+        self.act_open_photo_output.setEnabled(self._output_of(item.data(_PATH_ROLE)) is not None)
+        menu.addAction(self.act_open_photo_output)
+        self.photo_menu = menu
+        menu.popup(self.photo_list.viewport().mapToGlobal(pos))
+
+    def _output_of(self, path: str | None) -> str | None:
+        """The colorized file of a listed photo, when it is in the output folder."""
+        dst, exists = self._outputs.get(path or "", ("", False))
+        return dst if exists and Path(dst).is_file() else None
+
+    def show_original(self) -> None:
+        path = self._selected_path()
+        if path:
+            self._open_in_desktop(Path(path).parent, "the folder of the original")
+
+    def open_photo_output(self) -> None:
+        out = self._output_of(self._selected_path())
+        if out:
+            self._open_in_desktop(Path(out), "the colorized photo")
+
+    def _open_in_desktop(self, target: Path, what: str) -> bool:
+        """Open a file or folder with the desktop's own app; where none answers, say where it is."""
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
+            return True
+        box = QMessageBox(QMessageBox.Icon.Information, APPLICATION,
+                          f"No file manager or viewer answered to open {what}. It is here:", parent=self)
+        box.setInformativeText(str(target))
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for label in box.findChildren(QLabel):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.open_failed_box = box
+        box.show()
+        return False
+
+    # ---------------------------------------------------------------------------------------------- the list
+
+    def _save_list(self) -> None:
+        self.settings.setValue("last_list/roots", [str(r) for r in self._roots])
+        self.settings.setValue("last_list/removed", sorted(self._removed))
+
+    def _last_list(self) -> tuple[list[Path], list[str]]:
+        roots = [Path(p) for p in as_list(self.settings.value("last_list/roots")) if Path(p).exists()]
+        return roots, [str(p) for p in as_list(self.settings.value("last_list/removed"))]
+
+    def reopen_last_list(self) -> None:
+        """List again the photos and folders of the last session (what was taken off stays off)."""
+        roots, removed = self._last_list()
+        if roots:
+            self._removed.update(removed)
+            self.add_paths(roots)
+
+    def refresh_outputs(self) -> None:
+        """Find which listed photos are colorized in the output folder already (in the background)."""
+        if not self._roots:
+            return
+        worker = OutputsWorker(self._roots, self.output_dir(), self.output_format())
+        worker.signals.found.connect(self._on_outputs)
+        self._recent_workers.append(worker)
+        self._files_pool.start(worker)
+
+    def _on_outputs(self, out_dir: Path, outputs: dict) -> None:
+        if out_dir != self.output_dir() or self._batch is not None:
+            return  # the folder changed again, or a batch is reporting states itself
+        self._outputs = outputs
+        for path, item in self._items.items():
+            state = item.data(_STATE_ROLE)
+            if state == FAILED and path not in outputs:
+                continue  # unreadable or refused: it stays failed, with its reason
+            done = outputs.get(path, ("", False))[1]
+            if state in (WAITING, DONE, SKIPPED) or done:
+                self._set_state(path, DONE if done else WAITING, "")
+        self._after_list_change()
+        self._request_preview(reuse_original=True)
+        self.outputs_checked.emit()
 
     # ------------------------------------------------------------------------------------------------ preview
 
@@ -498,10 +692,11 @@ class MainWindow(WindowLayout):
             self.viewer.set_images(None, None)
             self.viewer.set_message("Opening…")
             self.preview_info.setText("")
-        if original is not None and not self._can_colorize():
+        if original is not None and not self._can_colorize() and self._output_of(path) is None:
             self.viewer.set_message(self._why_no_colour())
             return
-        worker = PreviewWorker(self.engine, path, PREVIEW_SIDE, self._preview_token, self._is_current, original)
+        worker = PreviewWorker(self.engine, path, PREVIEW_SIDE, self._preview_token, self._is_current, original,
+                               output=self._output_of(path))
         worker.signals.original.connect(self._on_preview_original)
         worker.signals.colorized.connect(self._on_preview_colorized)
         worker.signals.failed.connect(self._on_preview_failed)
@@ -543,7 +738,10 @@ class MainWindow(WindowLayout):
             return
         self.viewer.set_after(image)
         self.viewer.set_message("")
-        self.preview_info.setText(f"Preview {image.width()}×{image.height()}, colorized in {seconds:.1f} s")
+        if seconds < 0:
+            self.preview_info.setText(f"Colorized earlier: {Path(self._output_of(path) or path).name}")
+        else:
+            self.preview_info.setText(f"Preview {image.width()}×{image.height()}, colorized in {seconds:.1f} s")
         self.preview_ready.emit(path)
 
     def _on_preview_failed(self, token: int, path: str, message: str) -> None:
@@ -566,6 +764,22 @@ class MainWindow(WindowLayout):
         self._output_choice = Path(folder).absolute() if folder else None
         self._show_output()
         self.save_settings()
+        self._output_changed()
+
+    def _output_changed(self) -> None:
+        """Another output folder or file type: the last batch's panel no longer applies, and the list's states
+        follow what is in the new place."""
+        if self._batch is not None:
+            return
+        self.last_outcome = None
+        self.summary_label.setText("")
+        self.eta_label.setText("")
+        self.progress.setFormat("")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self._outputs = {}
+        self.refresh_outputs()
+        self._update_enabled()
 
     def output_format(self) -> str:
         return str(self.format_combo.currentData())
@@ -589,9 +803,9 @@ class MainWindow(WindowLayout):
         self.beside_button.setEnabled(self._output_choice is not None)
 
     def open_output_folder(self) -> None:
-        out = self.last_outcome.out_dir if self.last_outcome else self.output_dir()
+        out = self.output_dir()
         if out.is_dir():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(out)))
+            self._open_in_desktop(out, "the output folder")
         else:
             self.statusBar().showMessage(f"{out} does not exist yet", 5000)
 
@@ -599,17 +813,16 @@ class MainWindow(WindowLayout):
         if self._batch is not None or not self._roots or not self._can_colorize():
             return
         out = self.output_dir()
-        for path, item in self._items.items():
-            if item.data(_STATE_ROLE) != FAILED or Path(path).suffix.lower() in IMAGE_SUFFIXES:
-                self._set_state(path, WAITING, "")
+        # states change as each photo is tried: a failed photo stays failed, with its reason, until then
         worker = BatchWorker(self.engine, self._roots, out, fmt=self.output_format(),
-                             overwrite=self.redo_check.isChecked())
+                             overwrite=self.redo_check.isChecked(), exclude=self._removed)
         worker.signals.planned.connect(self._on_batch_planned)
         worker.signals.result.connect(self._on_batch_result)
         worker.signals.finished.connect(self._on_batch_finished)
         self._batch = worker
-        self._batch_started = time.monotonic()
-        self._batch_counts = {"processed": 0, "skipped": 0, "total": 0}
+        self._batch_started = self._last_result = time.monotonic()
+        self._per_photo = None
+        self._batch_counts = {"processed": 0, "skipped": 0, "total": 0, "todo": 0}
         self.progress.setRange(0, 0)
         self.progress.setFormat("%v of %m")
         self.eta_label.setText("Starting…")
@@ -625,8 +838,8 @@ class MainWindow(WindowLayout):
             self.cancel_button.setEnabled(False)
             self.act_cancel.setEnabled(False)
 
-    def _on_batch_planned(self, total: int) -> None:
-        self._batch_counts["total"] = total
+    def _on_batch_planned(self, total: int, todo: int) -> None:
+        self._batch_counts.update(total=total, todo=todo)
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(0)
 
@@ -636,18 +849,29 @@ class MainWindow(WindowLayout):
             self._add_item(src, state, message)
             self._after_list_change()
         self._set_state(src, state, "" if state == DONE else message)
+        if state == DONE:
+            self._outputs[src] = (message, True)  # the output's path
         c = self._batch_counts
         if state == SKIPPED:
             c["skipped"] += 1
         else:
             c["processed"] += 1
+            self._measure_photo_time()
         finished = c["processed"] + c["skipped"]
         self.progress.setValue(finished)
-        left = c["total"] - finished
-        if c["processed"] and left > 0 and not (self._batch and self._batch.cancelled):
-            per_photo = (time.monotonic() - self._batch_started) / c["processed"]
-            self.eta_label.setText(f"{finished} of {c['total']} — {eta_text(per_photo * left)}")
+        left = c["todo"] - c["processed"]  # still to colorize: photos done earlier are skipped in no time
+        if left > 0 and self._per_photo is not None and not (self._batch and self._batch.cancelled):
+            self.eta_label.setText(f"{finished} of {c['total']} — {eta_text(self._per_photo * left)}")
+        elif left > 0:
+            self.eta_label.setText(f"{finished} of {c['total']}")
         self.photo_finished.emit(src, state)
+
+    def _measure_photo_time(self) -> None:
+        """Seconds per colorized photo, from the time between results: a moving average that follows the
+        pace of the batch (the first photo, which waits for the model to warm up, soon weighs little)."""
+        now = time.monotonic()
+        interval, self._last_result = now - self._last_result, now
+        self._per_photo = interval if self._per_photo is None else 0.7 * self._per_photo + 0.3 * interval
 
     def _on_batch_finished(self, outcome: BatchOutcome) -> None:
         self._batch = None
@@ -665,16 +889,32 @@ class MainWindow(WindowLayout):
         self.summary_label.setText(f"{head}.\nSaved in {outcome.out_dir}")
         self._show_engine_status()
         self.statusBar().showMessage(head, 15000)
-        self._update_enabled()
-        if (outcome.failed or outcome.error) and not self._closing:
-            box = QMessageBox(QMessageBox.Icon.Warning, APPLICATION, head + ".", QMessageBox.StandardButton.Ok, self)
-            box.setInformativeText("These photos were not colorized (your originals are unchanged):")
-            box.setDetailedText("\n".join(msg for _, msg in outcome.failed) or outcome.error)
-            box.setWindowModality(Qt.WindowModality.NonModal)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            self.failures_box = box
-            box.show()
+        self._after_list_change()
+        if self._closing:  # the window was closed during the batch: the photos in hand are written now
+            self.batch_finished.emit(outcome)
+            self.close()
+            return
+        if outcome.failed or outcome.error:
+            self._show_failures(head, outcome)
         self.batch_finished.emit(outcome)
+
+    def _show_failures(self, head: str, outcome: BatchOutcome) -> None:
+        """Every failure with its reason, readable and copyable as it is (no "Show Details" to find)."""
+        dialog = QDialog(self)
+        dialog.setWindowTitle(APPLICATION)
+        text = QPlainTextEdit("\n".join(msg for _, msg in outcome.failed) or outcome.error)
+        text.setReadOnly(True)
+        text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(dialog.accept)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(QLabel(f"{head}.\nThese photos were not colorized (your originals are unchanged):"))
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        dialog.resize(640, 320)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.failures_box = dialog
+        dialog.show()
 
     def batch_running(self) -> bool:
         return self._batch is not None
@@ -697,21 +937,69 @@ class MainWindow(WindowLayout):
         for w in (self.act_clear, self.act_output, self.act_add_model, self.format_combo, self.redo_check):
             w.setEnabled(not running)
         self.beside_button.setEnabled(not running and self._output_choice is not None)
-        self.open_output_button.setEnabled(self.last_outcome is not None and self.last_outcome.out_dir.is_dir())
+        self.open_output_button.setEnabled(self.output_dir().is_dir() if (self._roots or self._output_choice)
+                                           else False)
         self.act_open_output.setEnabled(self.open_output_button.isEnabled())
+        self.act_remove.setEnabled(not running and self.photo_list.count() > 0)
+        self.act_show_original.setEnabled(self.photo_list.currentItem() is not None)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._closing = True
         if self._batch is not None:
-            self._batch.cancel()
+            # A batch in progress: stop it, finish and write the photos being colorized (at most one per model
+            # pass), then close. The window stays to say so, and the close happens when the batch reports back.
+            event.ignore()
+            if not self._closing:
+                self._closing = True
+                self._batch.cancel()
+                self.setEnabled(False)
+                self.eta_label.setText("Finishing the photo in hand… the app closes when it is written")
+                self.engine_label.setText("Finishing the photo in hand before closing…")
+                self.viewer.set_message("Finishing the photo in hand… the app closes when it is written")
+            return
+        self._closing = True
         self._stop_files.set()
         self._preview_token += 1
         self.save_settings()
-        # The workers finish the photo in hand (a scan can take seconds, the engine's first load longer): the
-        # window goes away now rather than hang, and the process ends once they are done, nothing half-written.
-        # (processEvents lets the window system see the hide; the _closing flag keeps it from opening dialogs.)
+        # A scan or the engine's first load may still be running: the window goes away now rather than hang, and
+        # the process ends once they are done (processEvents lets the window system see the hide).
         self.hide()
         QApplication.processEvents()
         for pool in (self._batch_pool, self._files_pool, self._engine_pool):
             pool.waitForDone()
         super().closeEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._keep_panels_usable()
+
+    def _keep_panels_usable(self) -> None:
+        """The list and the control panel get back their width when the window has room again (the viewer
+        takes what is left), whatever a smaller window squeezed them to."""
+        sizes = self.splitter.sizes()
+        if len(sizes) != 3:
+            return
+        total = sum(sizes)
+        want_list, want_panel = max(sizes[0], min(LIST_WIDTH, total // 4)), max(sizes[2], min(PANEL_WIDTH, total // 3))
+        if (want_list, want_panel) != (sizes[0], sizes[2]) and total - want_list - want_panel >= 240:
+            self.splitter.setSizes([want_list, total - want_list - want_panel, want_panel])
+
+    def show_about(self) -> None:
+        from desktop.model_cards import model_licence
+
+        models = "".join(f"<li>{m.name}: {model_licence(m)}</li>" for m in self._models) or "<li>none</li>"
+        QMessageBox.about(self, f"About {APPLICATION}",
+                          f"<h3>{APPLICATION} {_version()}</h3>"
+                          "<p>Colour for black-and-white family photos, on your own machine. Originals are never "
+                          "changed.</p>"
+                          f"<p><b>Models</b></p><ul>{models}</ul>"
+                          f"<p><b>Settings</b> are kept in {self.settings.fileName()}</p>"
+                          "<p>Code: Apache-2.0. Built on PyTorch, fastai, timm, Qt (PySide6), Pillow.</p>")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("shoebox-colorizer")
+    except PackageNotFoundError:
+        return "(development)"

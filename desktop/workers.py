@@ -173,6 +173,32 @@ class ScanWorker(QRunnable):
         self.signals.found.emit(found, refused)
 
 
+class OutputsWorker(QRunnable):
+    """Where each listed photo's output goes in out_dir (as a batch would write it) and whether it is there
+    already: how the list shows photos done earlier, at launch, after adding and when the output folder changes."""
+
+    class OutputsWorkerSignals(QObject):
+        found = Signal(object, object)  # out_dir (Path), {src path str: (output path str, exists)}
+
+    def __init__(self, roots: Sequence[Path], out_dir: Path, fmt: str) -> None:
+        super().__init__()
+        self.roots, self.out_dir, self.fmt = list(roots), Path(out_dir), fmt
+        self.signals = self.OutputsWorkerSignals()
+
+    def run(self) -> None:
+        outputs: dict[str, tuple[str, bool]] = {}
+        try:
+            for job in batch.plan(self.roots, self.out_dir, self.fmt).jobs:
+                try:
+                    exists = job.dst.is_file()
+                except OSError:
+                    exists = False
+                outputs[str(job.src)] = (str(job.dst), exists)
+        except OSError:
+            pass  # a folder gone since it was listed: its photos just show no output
+        self.signals.found.emit(self.out_dir, outputs)
+
+
 class ThumbnailWorker(QRunnable):
     """Makes thumbnails; a photo that cannot be read is reported with the reason."""
 
@@ -205,15 +231,17 @@ class PreviewWorker(QRunnable):
 
     class PreviewWorkerSignals(QObject):
         original = Signal(int, str, QImage, object)  # ..., the PIL image, to colorize again without reopening
-        colorized = Signal(int, str, QImage, float)  # ..., seconds the colorizing took
+        colorized = Signal(int, str, QImage, float)  # ..., seconds the colorizing took (-1: the output on disk)
         failed = Signal(int, str, str)
         finished = Signal()  # always, last
 
     def __init__(self, engine: Engine, path: str, max_side: int, token: int,
-                 is_current: Callable[[int], bool], original: Image.Image | None = None) -> None:
+                 is_current: Callable[[int], bool], original: Image.Image | None = None,
+                 output: str | None = None) -> None:
+        """output: the photo's colorized file, when it is done: shown as it is instead of colorizing again."""
         super().__init__()
         self.engine, self.path, self.max_side, self.token = engine, path, max_side, token
-        self.is_current, self.original_image = is_current, original
+        self.is_current, self.original_image, self.output = is_current, original, output
         self.signals = self.PreviewWorkerSignals()
 
     def run(self) -> None:
@@ -231,6 +259,13 @@ class PreviewWorker(QRunnable):
             if im is None:
                 im = open_preview(p, self.max_side)
                 self.signals.original.emit(t, p, to_qimage(im), im)
+            if self.output is not None and self.is_current(t):
+                try:
+                    done = open_preview(self.output, self.max_side)
+                    self.signals.colorized.emit(t, p, to_qimage(done), -1.0)  # -1: read from disk, not colorized
+                    return
+                except ImageError:
+                    pass  # gone or unreadable since it was listed: colorize a fresh preview instead
             if not self.engine.ready or self.engine.settings.checkpoint is None or not self.is_current(t):
                 return
             start = time.perf_counter()
@@ -264,15 +299,16 @@ class BatchWorker(QRunnable):
     """
 
     class BatchWorkerSignals(QObject):
-        planned = Signal(int)  # number of photos
+        planned = Signal(int, int)  # photos in the batch, and how many of them still need colorizing
         result = Signal(str, str, str)  # src, 'done'|'skipped'|'failed', message (output path or cause)
         finished = Signal(object)  # BatchOutcome
 
     def __init__(self, engine: Engine, inputs: Sequence[Path], out_dir: Path, fmt: str = "keep",
-                 overwrite: bool = False) -> None:
+                 overwrite: bool = False, exclude: Sequence[str] = ()) -> None:
+        """exclude: photos under the inputs that were removed from the list (not colorized)."""
         super().__init__()
         self.engine, self.inputs, self.out_dir, self.fmt = engine, list(inputs), Path(out_dir), fmt
-        self.overwrite = overwrite
+        self.overwrite, self.exclude = overwrite, set(exclude)
         self._stop = threading.Event()
         self.signals = self.BatchWorkerSignals()
 
@@ -296,9 +332,11 @@ class BatchWorker(QRunnable):
 
     def _run(self, outcome: BatchOutcome) -> BatchOutcome:
         planned = batch.plan(self.inputs, self.out_dir, self.fmt)
-        jobs, refused = planned.jobs, planned.refused + planned.notes
+        jobs = [j for j in planned.jobs if str(j.src) not in self.exclude]
+        refused = [(src, msg) for src, msg in planned.refused + planned.notes if str(src) not in self.exclude]
         outcome.total = len(jobs) + len(refused)
-        self.signals.planned.emit(outcome.total)
+        todo = len(jobs) if self.overwrite else sum(not j.dst.is_file() for j in jobs)
+        self.signals.planned.emit(outcome.total, todo + len(refused))
         for src, msg in refused:
             outcome.failed.append((str(src), msg))
             self.signals.result.emit(str(src), "failed", msg)
