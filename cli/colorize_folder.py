@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from core.decode import DEFAULT_MAX_MEGAPIXELS
+from core.errors import ImageError
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,8 +30,14 @@ from core.decode import DEFAULT_MAX_MEGAPIXELS
 @click.option("--overwrite", is_flag=True, help="Redo photos whose output already exists (default: skip them).")
 @click.option("--max-megapixels", default=DEFAULT_MAX_MEGAPIXELS, show_default=True, type=click.FloatRange(min=1),
               help="Refuse photos larger than this (memory: about 10 bytes a pixel while colorizing).")
+@click.option("--warmth", default=0.0, show_default=True, type=click.FloatRange(-1.0, 1.0),
+              help="Overall colour temperature: -1 cool, 0 as predicted, 1 warm.")
+@click.option("--hints", "hints_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON file of colour hints: {\"PHOTO\": [{\"x\": 120, \"y\": 80, \"color\": \"#2a4d8f\"}]}, "
+                   "PHOTO being its path relative to its input (a photo given directly: its file name).")
 def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render_size: int, device: str,
-         fmt: str, saturation: float, batch_size: int, overwrite: bool, max_megapixels: float) -> None:
+         fmt: str, saturation: float, batch_size: int, overwrite: bool, max_megapixels: float, warmth: float,
+         hints_file: Path | None) -> None:
     """Colorize black-and-white photos: files and folders (recursive) into OUTPUT.
 
     Originals are never modified. Exit code: 0 all done, 1 some photos failed, 2 usage error, 130 interrupted
@@ -52,6 +59,7 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
     planned = batch.plan(inputs, output, fmt)
     if not planned.jobs and not planned.refused:
         raise click.UsageError("no photos found in the given inputs")
+    hints = _load_hints(hints_file, planned.jobs) if hints_file else {}
     _check_output_folder(output)
     try:
         if planned.jobs:
@@ -62,7 +70,8 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
     try:
         from core.colorizer import start_colorizer
 
-        colorizer = start_colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation)
+        colorizer = start_colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation,
+                                    warmth=warmth)
     except (CheckpointError, RuntimeError, ValueError) as e:
         raise click.UsageError(printable(str(e))) from None
 
@@ -76,7 +85,8 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
             bar.write(f"warning: {printable(msg)}", file=sys.stderr)
 
         summary = batch.run(colorizer, planned.jobs, overwrite=overwrite, batch_size=batch_size, on_result=on_result,
-                            on_warning=on_warning, should_stop=stop.requested, max_megapixels=max_megapixels)
+                            on_warning=on_warning, should_stop=stop.requested, max_megapixels=max_megapixels,
+                            hints=hints)
     summary.failed = planned.refused + summary.failed
     click.echo(f"{len(summary.done)} done, {len(summary.skipped)} skipped (output exists), "
                f"{len(summary.failed)} failed{'; interrupted' if stop.requested() else ''}; output in {output}")
@@ -90,6 +100,32 @@ def main(inputs: tuple[Path, ...], output: Path, checkpoint: Path | None, render
     if stop.requested():
         os._exit(130)  # not sys.exit: torch's worker threads may still be winding down (SIGABRT at teardown)
     sys.exit(0 if summary.ok else 1)
+
+
+def _load_hints(path: Path, jobs) -> dict:
+    """{source photo: [Hint]} from a hints file, every entry checked against the photos and their sizes first:
+    a bad file is a usage error naming the file and the entry, before any model loads."""
+    from core.hints import HintsError, check_inside, load_hints_file
+    from core.images import upright_size
+
+    try:
+        by_key = load_hints_file(path)
+        jobs_by_key = {job.key: job for job in jobs}
+        hints = {}
+        for key, photo_hints in by_key.items():
+            job = jobs_by_key.get(key)
+            if job is None:
+                raise HintsError(f"{path}: entry {key!r}: no such photo among the inputs (a photo is named by its "
+                                 f"path relative to its input folder, or by its file name when given directly)")
+            try:
+                size = upright_size(job.src)
+            except ImageError as e:
+                raise HintsError(f"{path}: entry {key!r}: {e}") from None
+            check_inside(photo_hints, size, f"{path}: entry {key!r}")
+            hints[job.src] = photo_hints
+    except HintsError as e:
+        raise click.UsageError(str(e)) from None
+    return hints
 
 
 def _check_output_folder(output: Path) -> None:

@@ -27,6 +27,7 @@ class Job:
     src: Path
     dst: Path
     root: Path  # the output folder: dst must stay inside it
+    key: str = ""  # the photo as a hints file names it: its path relative to its input, or a file's own name
 
 
 class UnsafeOutput(Exception):
@@ -144,17 +145,18 @@ def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> Plan:
     out_dir = Path(out_dir)
     out_real = _resolved(out_dir)
     output_map = OutputMap.load(out_dir)
-    pairs: list[tuple[Path, Path]] = []  # (src, path relative to out_dir before the suffix change)
+    pairs: list[tuple[Path, Path, str]] = []  # (src, path relative to out_dir before the suffix change, key)
     notes: list[tuple[Path, str]] = []
     for inp in map(Path, inputs):
         if inp.is_dir():
             prefix = Path(output_map.subfolder(inp))
-            pairs += [(f, prefix / f.relative_to(inp)) for f in _walk(inp, out_real, notes)]
+            pairs += [(f, prefix / f.relative_to(inp), f.relative_to(inp).as_posix())
+                      for f in _walk(inp, out_real, notes)]
         else:
-            pairs.append((inp, Path(inp.name)))
-    sources = {_resolved(src) for src, _ in pairs}
+            pairs.append((inp, Path(inp.name), inp.name))
+    sources = {_resolved(src) for src, _, _ in pairs}
     jobs, refused, seen_src, seen_dst = [], [], set(), {}
-    for src, rel in pairs:
+    for src, rel, key in pairs:
         real = _resolved(src)
         if real in seen_src:
             continue  # the same file listed twice
@@ -167,7 +169,7 @@ def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> Plan:
             refused.append((src, f"{src}: its output {dst} would collide with that of {seen_dst[dst_real]}"))
         else:
             seen_dst[dst_real] = src
-            jobs.append(Job(src, dst, out_dir))
+            jobs.append(Job(src, dst, out_dir, key))
     return Plan(jobs, refused, notes, output_map)
 
 
@@ -187,9 +189,10 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
         on_result: Callable[[Job, str, str], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_warning: Callable[[Job, str], None] | None = None,
-        max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> Summary:
+        max_megapixels: float = DEFAULT_MAX_MEGAPIXELS, hints: dict[Path, list] | None = None) -> Summary:
     """Colorize jobs; on_result(job, 'done'|'skipped'|'failed', message) is called once per job, in job order,
     and on_warning(job, message) for a photo done with a caveat (damage forgiven, metadata left out).
+    hints: colour hints (core.hints.Hint) per source photo; photos without are colorized as usual.
 
     colorizer needs predict_ab(list of L arrays) -> list of ab (a Colorizer, or the desktop's Engine), and may
     say by a `streams` attribute how many predict_ab calls it runs at once. Three stages overlap: loader
@@ -246,7 +249,9 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
     batch: list[tuple[Job, Photo]] = []
 
     def flush() -> None:
-        in_flight.append(([job for job, _ in batch], model_pool.submit(_colorize, colorizer, list(batch), writer)))
+        photo_hints = [(hints or {}).get(job.src, []) for job, _ in batch]
+        in_flight.append(([job for job, _ in batch],
+                          model_pool.submit(_colorize, colorizer, list(batch), writer, photo_hints)))
         batch.clear()
         collect(keep=streams)
 
@@ -277,10 +282,11 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
     return summary
 
 
-def _colorize(colorizer, batch: list[tuple[Job, Photo]], writer: ThreadPoolExecutor) -> list[Future]:
+def _colorize(colorizer, batch: list[tuple[Job, Photo]], writer: ThreadPoolExecutor, hints: list) -> list[Future]:
     """The model stage: predict a batch's colour and hand each photo to the writer; a future per photo."""
     try:
-        abs_ = colorizer.predict_ab([photo.lightness for _, photo in batch])
+        lightness = [photo.lightness for _, photo in batch]
+        abs_ = colorizer.predict_ab(lightness, hints) if any(hints) else colorizer.predict_ab(lightness)
     except Exception as e:  # a model failure must not lose the rest of the batch
         return [_resolved_future((f"{job.src}: colorizing failed ({one_line(e)})", None)) for job, _ in batch]
     return [writer.submit(_write, job, photo, ab) for (job, photo), ab in zip(batch, abs_)]

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from core import lab
+from core.hints import Hint, apply_hints
 from core.images import Photo, load_photo, photo_from_image
 from core.resources import default_checkpoint
 
@@ -39,8 +40,11 @@ def prefer_passive_threads() -> None:
 
 
 def import_engine() -> None:
-    """Import what a Colorizer needs (torch, torchvision, fastai's U-Net, safetensors) now, not on first use."""
+    """Import what a Colorizer needs (torch, torchvision, fastai's U-Net, timm, safetensors, and scipy's sparse
+    solver for hints) now, not on first use."""
     import safetensors.torch  # noqa: F401
+    import scipy.sparse.linalg  # noqa: F401
+    import timm  # noqa: F401
     import torch  # noqa: F401
 
     from core.models.generator import import_fastai_unet
@@ -71,6 +75,24 @@ def check_render_size(size: int) -> int:
     return size
 
 
+# One unit of warmth: the a*b* shift of a warming photo filter (towards orange), as Photoshop's "Warming Filter
+# (85)" moves a neutral gray. Symmetric: -1 cools by exactly as much, and +w then -w gives back the prediction.
+WARM_AB = np.array([4.0, 16.0], np.float32)
+
+
+def check_warmth(warmth: float) -> float:
+    if not -1.0 <= warmth <= 1.0:
+        raise ValueError(f"warmth must be between -1 (cool) and 1 (warm) (got {warmth})")
+    return float(warmth)
+
+
+def warm(ab: np.ndarray, warmth: float) -> np.ndarray:
+    """ab (... x 2 x H x W, a*b* units) shifted by warmth * WARM_AB."""
+    if not warmth:
+        return ab
+    return ab + (warmth * WARM_AB).reshape(2, 1, 1)
+
+
 def check_saturation(saturation: float) -> float:
     if not saturation >= 0:
         raise ValueError(f"saturation must be 0 or more (got {saturation})")
@@ -93,7 +115,7 @@ class Colorizer:
 
     def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "auto", render_size: int = 256,
                  saturation: float = 1.0, streams: int = 1, temperature: float | None = None,
-                 prior_boost: float | None = None):
+                 prior_boost: float | None = None, warmth: float = 0.0):
         """saturation scales the predicted colour on top of the model's own calibrated colour_gain.
 
         temperature, prior_boost: for a classification model, its read-out instead of the model's own
@@ -107,7 +129,7 @@ class Colorizer:
 
         from core.checkpoint import load_checkpoint
 
-        self.render_size, self.saturation = render_size, saturation  # checked by the setters below
+        self.render_size, self.saturation, self.warmth = render_size, saturation, warmth  # checked by the setters
         self.device = pick_device(device)
         self.checkpoint_path = Path(checkpoint) if checkpoint else default_checkpoint()
         ckpt = load_checkpoint(self.checkpoint_path, device=self.device)
@@ -147,6 +169,15 @@ class Colorizer:
         self._render_size = check_render_size(size)
 
     @property
+    def warmth(self) -> float:
+        """-1 (cool) .. 0 (the prediction as it is) .. 1 (warm): a shift of the colour along WARM_AB."""
+        return self._warmth
+
+    @warmth.setter
+    def warmth(self, value: float) -> None:
+        self._warmth = check_warmth(value)
+
+    @property
     def saturation(self) -> float:
         """Scales the predicted colour on top of the model's calibrated colour_gain (0: gray)."""
         return self._saturation
@@ -160,8 +191,10 @@ class Colorizer:
         r = self.render_size
         return lightness if lightness.shape == (r, r) else _resize(lightness, (r, r))
 
-    def predict_ab(self, lightness: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """ab (2 x R x R, unnormalised) predicted for each full-size L* array, in one batch."""
+    def predict_ab(self, lightness: Sequence[np.ndarray], hints: Sequence[Sequence[Hint]] | None = None
+                   ) -> list[np.ndarray]:
+        """ab (2 x R x R, unnormalised) predicted for each full-size L* array, in one batch: the model's colour
+        times its gain and the saturation, warmed or cooled by the warmth, then each photo's hints (if any)."""
         torch = self._torch
         small = np.stack([self.render_input(l) for l in lightness])[:, None]
         model = self._free_models.get()  # waits only when more than `streams` callers run at once
@@ -169,7 +202,14 @@ class Colorizer:
             ab = self._predict(model, self.config.normalisation.normalize_l(torch.from_numpy(small)))
         finally:
             self._free_models.put(model)
-        return list(self.config.normalisation.denormalize_ab(ab).numpy() * (self.colour_gain * self.saturation))
+        ab = self.config.normalisation.denormalize_ab(ab).numpy() * (self.colour_gain * self.saturation)
+        ab = warm(ab, self.warmth)
+        out = list(ab)
+        for i, photo_hints in enumerate(hints or []):
+            if photo_hints:
+                h, w = lightness[i].shape
+                out[i] = apply_hints(small[i, 0], out[i], list(photo_hints), (w, h))
+        return out
 
     def _forward(self, model, x, device: str):
         torch = self._torch
@@ -197,23 +237,25 @@ class Colorizer:
             self._cpu_copy = copy.deepcopy(self.model).to("cpu") if self.device != "cpu" else self.model
         return self._cpu_copy
 
-    def colorize_photos(self, photos: Sequence[Photo]) -> list[Image.Image]:
-        """Colour images for already-loaded photos, predicted as one batch."""
+    def colorize_photos(self, photos: Sequence[Photo], hints: Sequence[Sequence[Hint]] | None = None
+                        ) -> list[Image.Image]:
+        """Colour images for already-loaded photos, predicted as one batch (hints: per photo, or None)."""
         if not photos:
             return []
-        abs_ = self.predict_ab([p.lightness for p in photos])
+        abs_ = self.predict_ab([p.lightness for p in photos], hints)
         return [merge(p, ab) for p, ab in zip(photos, abs_)]
 
-    def colorize(self, image: Image.Image) -> Image.Image:
-        """Colorize a PIL image of any mode; the result has its size (after EXIF orientation)."""
-        return self.colorize_photos([photo_from_image(image)])[0]
+    def colorize(self, image: Image.Image, hints: Sequence[Hint] = ()) -> Image.Image:
+        """Colorize a PIL image of any mode; the result has its size (after EXIF orientation). Hint points are in
+        the pixels of this image, upright."""
+        return self.colorize_photos([photo_from_image(image)], [hints])[0]
 
     def colorize_file(self, path: str | os.PathLike) -> Image.Image:
         return self.colorize_photos([load_photo(path)])[0]
 
 
 def start_colorizer(checkpoint: str | os.PathLike | None = None, device: str = "auto", render_size: int = 256,
-                    saturation: float = 1.0, streams: int = 2) -> Colorizer:
+                    saturation: float = 1.0, streams: int = 2, warmth: float = 0.0) -> Colorizer:
     """The colorizer both front ends start from user settings: idle threads that sleep, the device resolved,
     torch's CPU threads shared among `streams` concurrent passes, and every setting checked.
 
@@ -222,12 +264,13 @@ def start_colorizer(checkpoint: str | os.PathLike | None = None, device: str = "
     """
     check_render_size(render_size)
     check_saturation(saturation)
+    check_warmth(warmth)
     prefer_passive_threads()
     device = pick_device(device)
     if device not in _STREAMS:  # split the threads once per process: the app starts a colorizer per model
         _STREAMS[device] = share_cpu_threads(device, streams)
     return Colorizer(checkpoint, device=device, render_size=render_size, saturation=saturation,
-                     streams=_STREAMS[device])
+                     streams=_STREAMS[device], warmth=warmth)
 
 
 _STREAMS: dict[str, int] = {}  # device -> the concurrent passes start_colorizer settled on

@@ -140,6 +140,18 @@ def _colour_key_alpha(im: Image.Image) -> np.ndarray | None:
     return np.where(hit, 0, 255).astype(np.uint8)
 
 
+def upright_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) of a photo once its EXIF orientation is applied, read from its header only."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            turned = im.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8)
+    except Exception as e:
+        raise ImageError(f"{path}: cannot read ({one_line(e)})") from None
+    return (h, w) if turned else (w, h)
+
+
 def load_photo(path: str | os.PathLike, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> Photo:
     """Read a photo file for colorizing; an ImageError names the file and the cause."""
     path = Path(path)

@@ -100,12 +100,12 @@ class Engine:
         """Load the current model now, so the first photo does not wait for it; returns its path."""
         return self._current().checkpoint_path
 
-    def predict_ab(self, lightness: Sequence[Any]) -> list[Any]:
+    def predict_ab(self, lightness: Sequence[Any], hints: Sequence[Any] | None = None) -> list[Any]:
         """core.batch.run's colorizer interface, with the settings current now."""
-        return self._current().predict_ab(lightness)
+        return self._current().predict_ab(lightness, hints)
 
-    def colorize(self, image: Image.Image) -> Image.Image:
-        return self._current().colorize(image)
+    def colorize(self, image: Image.Image, hints: Sequence[Any] = ()) -> Image.Image:
+        return self._current().colorize(image, hints)
 
 
 def to_qimage(im: Image.Image) -> QImage:
