@@ -3,7 +3,7 @@ hint's a*b* there (its own lightness stays), and the change spreads over the reg
 
 The method, chosen by measurement (benchmarks/hints.py, RESULTS.md): edge-aware propagation of the correction,
 after Levin, Lischinski & Weiss 2004 ("Colorization using optimization"), with the model's prediction as the prior.
-On a grid at half the render size, the correction d = hint colour - predicted colour is fixed at each hint and
+On a coarse grid (a quarter of the render size), the correction d = hint colour - predicted colour is fixed at each hint and
 spreads to minimise
 
     sum over neighbours r, s of  w_rs (d_r - d_s)^2   +   mu * sum over pixels of  d_r^2,
@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 
 SIGMA_L = 4.0  # lightness difference (L*) at which neighbours stop sharing a correction
-MU = 2e-5  # pull of the correction back to 0 (the prediction): it fades over ~1/sqrt(MU) = 220 grid pixels
+MU = 2e-5  # pull of the correction back to 0 (the prediction): it fades over ~1/sqrt(MU) = 220 grid cells
 HINT_RADIUS = 1  # grid pixels around a hint that are fixed to its colour
+GRID_DIVISOR = 4  # the grid is the render size divided by this: 64 x 64 at 256 (measured: as good as 128 x 128, faster)
 
 
 class HintsError(ValueError):
@@ -105,7 +106,7 @@ def apply_hints(lightness: np.ndarray, ab: np.ndarray, hints: list[Hint], photo_
     import torch.nn.functional as F
 
     h, w = ab.shape[1:]
-    gh, gw = max(h // 2, 1), max(w // 2, 1)  # the grid: half the render size, the model's own colour detail
+    gh, gw = max(h // GRID_DIVISOR, 1), max(w // GRID_DIVISOR, 1)
     small = lambda x: F.adaptive_avg_pool2d(torch.from_numpy(np.ascontiguousarray(x, np.float32))[None], (gh, gw))[0]
     l_grid, ab_grid = small(lightness[None])[0].numpy(), small(ab).numpy()
     fixed = np.zeros((gh, gw), bool)
