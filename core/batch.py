@@ -189,10 +189,12 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
         on_result: Callable[[Job, str, str], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_warning: Callable[[Job, str], None] | None = None,
-        max_megapixels: float = DEFAULT_MAX_MEGAPIXELS, hints: dict[Path, list] | None = None) -> Summary:
+        max_megapixels: float = DEFAULT_MAX_MEGAPIXELS, hints: dict[Path, list] | None = None,
+        redo: set[Path] | None = None) -> Summary:
     """Colorize jobs; on_result(job, 'done'|'skipped'|'failed', message) is called once per job, in job order,
     and on_warning(job, message) for a photo done with a caveat (damage forgiven, metadata left out).
     hints: colour hints (core.hints.Hint) per source photo; photos without are colorized as usual.
+    redo: source photos colorized again even when their output exists (their hints changed since).
 
     colorizer needs predict_ab(list of L arrays) -> list of ab (a Colorizer, or the desktop's Engine), and may
     say by a `streams` attribute how many predict_ab calls it runs at once. Three stages overlap: loader
@@ -220,7 +222,7 @@ def run(colorizer, jobs: Sequence[Job], overwrite: bool = False, batch_size: int
         except OSError as e:  # a path longer than the system allows, an output subfolder that can't be read
             fail(job, f"{job.src}: cannot use its output path {job.dst} ({e.strerror or one_line(e)})")
             continue
-        if exists and not overwrite:
+        if exists and not overwrite and job.src not in (redo or ()):
             summary.skipped.append(job.src)
             report(job, "skipped", f"{job.dst} exists")
         else:

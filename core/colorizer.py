@@ -211,6 +211,35 @@ class Colorizer:
                 out[i] = apply_hints(small[i, 0], out[i], list(photo_hints), (w, h))
         return out
 
+    def suggest_colours(self, lightness: np.ndarray, x: int, y: int, k: int = 6) -> list[str]:
+        """Colours (#rrggbb) a hint at (x, y) of a full-size L* array might want: first the model's own colour
+        there, then, for a classification model, the other likely colours of its distribution at that point
+        (as ideepcolor suggests them), each at the photo's lightness there."""
+        torch = self._torch
+        h, w = lightness.shape
+        r = self.render_size
+        small = self.render_input(lightness)
+        ry, rx = min(int(y * r / h), r - 1), min(int(x * r / w), r - 1)
+        l_star = float(small[ry, rx])
+        x_in = self.config.normalisation.normalize_l(torch.from_numpy(np.array(small[None, None], np.float32)))
+        own = self.predict_ab([lightness])[0][:, ry, rx]
+        candidates = [(float(own[0]), float(own[1]))]
+        if hasattr(self.model, "bins"):
+            model = self._free_models.get()
+            try:
+                with torch.inference_mode():
+                    logits = model(x_in.to(self.device), logits=True).float().cpu()[0]
+            finally:
+                self._free_models.put(model)
+            gy, gx = min(ry * logits.shape[1] // r, logits.shape[1] - 1), min(rx * logits.shape[2] // r, logits.shape[2] - 1)
+            p = torch.softmax(logits[:, gy, gx], 0)
+            for q in p.argsort(descending=True)[:3 * k].tolist():
+                a, b = self.model.bins.centres[q].tolist()
+                if all(abs(a - a2) + abs(b - b2) > 12 for a2, b2 in candidates):  # distinct enough to offer
+                    candidates.append((a, b))
+        rgb = lab.lab_to_rgb(np.array([[[l_star, a, b] for a, b in candidates[:k]]], np.float32))[0]
+        return [f"#{int(cr * 255 + 0.5):02x}{int(cg * 255 + 0.5):02x}{int(cb * 255 + 0.5):02x}" for cr, cg, cb in rgb]
+
     def _forward(self, model, x, device: str):
         torch = self._torch
         bf16 = device != "cpu" or _cpu_bf16()

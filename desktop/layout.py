@@ -50,6 +50,8 @@ class WindowLayout(QMainWindow):
                                        "List again the photos and folders of the last session")
         self.act_remove = self._action("&Remove from list", self.remove_selected, QKeySequence.StandardKey.Delete,
                                        "Take the selected photos off the list (the files are not touched) (Delete)")
+        # Delete removes photos only while the list has the focus: in the viewer it removes a colour hint
+        self.removeAction(self.act_remove)
         self.act_remove.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.act_show_original = self._action("Show original in folder", self.show_original, None,
                                               "Open the folder that holds the original")
@@ -57,6 +59,10 @@ class WindowLayout(QMainWindow):
                                                   "Open the colorized photo in your image viewer")
         self.act_about = self._action("&About", self.show_about, None, "Version, models and their licences, "
                                       "and where the settings are kept")
+        self.act_export_hints = self._action("&Export hints…", self.export_hints_dialog, None,
+                                             "Save the colour hints of the listed photos for colorize-folder --hints")
+        self.act_clear_hints = self._action("Clear this photo's &hints", self.clear_hints, None,
+                                            "Remove every colour hint of the selected photo")
         self.act_clear = self._action("&Clear list", self.clear_photos, None, "Remove all photos from the list "
                                       "(the files are not touched)")
         self.act_quit = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -92,6 +98,8 @@ class WindowLayout(QMainWindow):
         m.addActions([self.act_remove, self.act_clear, self.act_quit])
         m = self.menuBar().addMenu("&Colorize")
         m.addActions([self.act_colorize, self.act_cancel])
+        m.addSeparator()
+        m.addActions([self.act_clear_hints, self.act_export_hints])
         m = self.menuBar().addMenu("&Model")
         m.addAction(self.act_add_model)
         m = self.menuBar().addMenu("&View")
@@ -151,8 +159,9 @@ class WindowLayout(QMainWindow):
 
         # middle: viewer with its view buttons
         self.viewer = CompareView()
-        self.viewer.setToolTip("Split view: drag the divider. Mouse wheel: 100 % at the pointer and back; at "
-                               "100 %: drag to move around.")
+        self.viewer.setToolTip("Click the colorized photo to give a point its colour (\"this dress was blue\"); "
+                               "drag a point to move it, right-click it to remove it.\nSplit view: drag the "
+                               "divider. Mouse wheel: 100 % at the pointer and back; at 100 %: drag to move around.")
         self.viewer.zoom_changed.connect(self.set_zoom)
         view_bar = QHBoxLayout()
         for group in ((self.act_side, self.act_split), (self.act_fit, self.act_actual)):
@@ -230,6 +239,15 @@ class WindowLayout(QMainWindow):
         self.saturation_label = QLabel("100 %")
         self.saturation_label.setMinimumWidth(self.saturation_label.fontMetrics().horizontalAdvance("200 %") + 6)
         self.saturation.valueChanged.connect(self._saturation_changed)
+        self.warmth = ResettableSlider(Qt.Orientation.Horizontal, default=0)
+        self.warmth.setRange(-100, 100)
+        self.warmth.setSingleStep(5)
+        self.warmth.setPageStep(25)
+        self.warmth.setToolTip("The overall colour temperature: left cooler (bluer), right warmer (more orange), "
+                               "middle as the model predicts it. Double-click: back to the middle.")
+        self.warmth_label = QLabel("0")
+        self.warmth_label.setMinimumWidth(self.saturation_label.minimumWidth())
+        self.warmth.valueChanged.connect(self._warmth_changed)
         self.device_label = ElidedLabel("loading…")
         self.device_label.setToolTip("Where the colorizing runs: your graphics card (GPU) when there is one, "
                                      "else the processor (CPU).")
@@ -239,6 +257,9 @@ class WindowLayout(QMainWindow):
         sat_row = QHBoxLayout()
         sat_row.addWidget(self.saturation, 1)
         sat_row.addWidget(self.saturation_label)
+        warm_row = QHBoxLayout()
+        warm_row.addWidget(self.warmth, 1)
+        warm_row.addWidget(self.warmth_label)
         box = QGroupBox("Model and colour")
         form = QFormLayout(box)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -248,6 +269,7 @@ class WindowLayout(QMainWindow):
         form.addRow("", self.model_details)
         form.addRow("Render size:", self.render_combo)
         form.addRow("Saturation:", sat_row)
+        form.addRow("Warmth:", warm_row)
         form.addRow("Device:", self.device_label)
         return box
 

@@ -19,6 +19,10 @@ class CompareView(QWidget):
     """Shows an original and its colorized version for comparison."""
 
     zoom_changed = Signal(str)  # FIT or ACTUAL, when the wheel changed it
+    # colour hints, at positions given as fractions (0..1) of the image's width and height
+    hint_added = Signal(float, float)  # a click on the colorized image, away from any hint
+    hint_moved = Signal(int, float, float)
+    hint_removed = Signal(int)  # right-click on a hint, or Delete after touching it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,8 +36,13 @@ class CompareView(QWidget):
         self.zoom = FIT
         self.divider = 0.5  # split position, as a fraction of the image width
         self._pan = QPointF(0, 0)  # 100 % zoom: offset of the image centre from the view centre
-        self._drag: str | None = None  # 'divider' | 'pan'
+        self._drag: str | None = None  # 'divider' | 'pan' | 'hint'
         self._drag_from = QPointF()
+        self._press_at: QPointF | None = None  # where a press that may become a click began
+        self.hints: list[tuple[float, float, QColor]] = []
+        self.hints_enabled = False  # markers shown and clicks turned into hints (a colorized image is shown)
+        self.selected_hint: int | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     def sizeHint(self) -> QSize:
         return QSize(800, 560)
@@ -51,6 +60,13 @@ class CompareView(QWidget):
 
     def set_after(self, after: QImage | None) -> None:
         self._after = QPixmap.fromImage(after) if after is not None else None
+        self.update()
+
+    def set_hints(self, hints: list[tuple[float, float, QColor]], enabled: bool = True) -> None:
+        """The hint markers to draw: (x, y) as fractions of the image, and the colour."""
+        self.hints, self.hints_enabled = list(hints), enabled
+        if self.selected_hint is not None and self.selected_hint >= len(self.hints):
+            self.selected_hint = None
         self.update()
 
     def set_message(self, text: str) -> None:
@@ -116,6 +132,7 @@ class CompareView(QWidget):
             self._paint_split(p)
         else:
             self._paint_side(p)
+        self._paint_hints(p)
         if self._message:
             self._banner(p, self._message)
         p.end()
@@ -151,6 +168,53 @@ class CompareView(QWidget):
         self._label(p, area, "Original")
         self._label(p, area, "Colorized", right=True)
 
+    def colour_rect(self) -> QRectF:
+        """Where the colorized image is drawn: the right half side by side, the whole image when split."""
+        return self.image_rect(self._areas()[-1])
+
+    def _hint_point(self, i: int) -> QPointF:
+        r, (fx, fy, _) = self.colour_rect(), self.hints[i]
+        return QPointF(r.left() + fx * r.width(), r.top() + fy * r.height())
+
+    def _paint_hints(self, p: QPainter) -> None:
+        if not self.hints_enabled or self._after is None:
+            return
+        p.save()
+        p.setClipRect(self._areas()[-1])
+        for i, (_, _, colour) in enumerate(self.hints):
+            c = self._hint_point(i)
+            p.setBrush(colour)
+            p.setPen(QPen(QColor("white"), 2))
+            p.drawEllipse(c, 7, 7)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(QPen(QColor(0, 0, 0, 200), 3 if i == self.selected_hint else 1))
+            p.drawEllipse(c, 9, 9)
+        p.restore()
+
+    def _hint_at(self, pos: QPointF) -> int | None:
+        if not self.hints_enabled or self._after is None:
+            return None
+        near = [(abs(self._hint_point(i).x() - pos.x()) + abs(self._hint_point(i).y() - pos.y()), i)
+                for i in range(len(self.hints))]
+        best = min(near, default=None)
+        return best[1] if best is not None and best[0] <= 12 else None
+
+    def _fraction(self, pos: QPointF) -> tuple[float, float] | None:
+        r = self.colour_rect()
+        if r.width() <= 0 or not r.contains(pos):
+            return None
+        if self.mode == SPLIT and pos.x() < self._divider_x():
+            return None  # left of the divider is the original
+        return (pos.x() - r.left()) / r.width(), (pos.y() - r.top()) / r.height()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.selected_hint is not None:
+            index, self.selected_hint = self.selected_hint, None
+            self.hint_removed.emit(index)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def _label(self, p: QPainter, area: QRectF, text: str, right: bool = False) -> None:
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(text) + 14, fm.height() + 6
@@ -182,10 +246,23 @@ class CompareView(QWidget):
         return self.mode == SPLIT and self._before is not None and abs(pos.x() - self._divider_x()) <= _GRAB
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self._before is None:
+        if self._before is None:
             return super().mousePressEvent(event)
         pos = event.position()
-        if self.mode == SPLIT and (self.zoom == FIT or self._near_divider(pos)):
+        hint = self._hint_at(pos)
+        if event.button() == Qt.MouseButton.RightButton and hint is not None:
+            self.selected_hint = None
+            self.hint_removed.emit(hint)
+            event.accept()
+            return
+        if event.button() != Qt.MouseButton.LeftButton:
+            return super().mousePressEvent(event)
+        self._press_at = pos
+        if hint is not None:
+            self._drag, self.selected_hint = "hint", hint
+            self.update()
+        elif self._near_divider(pos) or (self.mode == SPLIT and self.zoom == FIT and pos.x() < self._divider_x()):
+            # split view: the original's side moves the divider; a click on the colour's side places a hint
             self._drag = "divider"
             self._move_divider(pos.x())
         elif self.zoom == ACTUAL:
@@ -196,6 +273,14 @@ class CompareView(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
+        if self._drag == "hint" and self.selected_hint is not None:
+            r = self.colour_rect()
+            if r.width() > 0:
+                fx = min(1.0, max(0.0, (pos.x() - r.left()) / r.width()))
+                fy = min(1.0, max(0.0, (pos.y() - r.top()) / r.height()))
+                self.hints[self.selected_hint] = (fx, fy, self.hints[self.selected_hint][2])
+                self.update()
+            return
         if self._drag == "divider":
             self._move_divider(pos.x())
         elif self._drag == "pan":
@@ -211,8 +296,18 @@ class CompareView(QWidget):
             self.unsetCursor()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        self._drag = None
+        drag, start, self._drag, self._press_at = self._drag, self._press_at, None, None
         self.unsetCursor()
+        pos = event.position()
+        moved = start is not None and (abs(pos.x() - start.x()) + abs(pos.y() - start.y())) > 4
+        if drag == "hint" and self.selected_hint is not None and moved:
+            fx, fy, _ = self.hints[self.selected_hint]
+            self.hint_moved.emit(self.selected_hint, fx, fy)
+        elif drag in (None, "pan") and not moved and event.button() == Qt.MouseButton.LeftButton \
+                and self.hints_enabled and self._after is not None:
+            where = self._fraction(pos)
+            if where is not None:
+                self.hint_added.emit(*where)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         """Wheel up: 100 %, keeping the point under the pointer where it is; wheel down: fit to the view."""

@@ -22,13 +22,15 @@ from core import resources
 from core.checkpoint import CheckpointError
 from core.images import IMAGE_SUFFIXES
 from desktop import APPLICATION, ORGANIZATION
+from core.hints import Hint
+from desktop.hint_store import HintStore
 from desktop.layout import LIST_WIDTH, PANEL_WIDTH, THUMB_SIDE, WindowLayout
 from desktop.model_cards import card_markdown, model_label, model_strip, model_summary, read_colorizer_card
 from desktop.settings_values import as_float, as_int, as_list
 from desktop.texts import duration_text, eta_text, short_reason
 from desktop.widgets import ACTUAL, FIT, SIDE_BY_SIDE, SPLIT
 from desktop.workers import (BatchOutcome, BatchWorker, Engine, EngineLoader, EngineSettings, OutputsWorker,
-                             PreviewWorker, ScanWorker, ThumbnailWorker)
+                             PreviewWorker, ScanWorker, SuggestWorker, ThumbnailWorker)
 
 PREVIEW_SIDE = 1600  # the preview is colorized at this size (longest side) at most: quick, yet sharp on screen
 MAX_RECENT = 8
@@ -62,6 +64,7 @@ class MainWindow(WindowLayout):
     photo_finished = Signal(str, str)  # path, state: one photo of the batch is done, skipped or failed
     batch_finished = Signal(object)  # BatchOutcome
     outputs_checked = Signal()  # the list's states follow the output folder now
+    hints_changed = Signal(str)  # path of the photo whose hints changed
 
     def __init__(self, settings: QSettings | None = None, engine: Engine | None = None) -> None:
         super().__init__()
@@ -84,6 +87,8 @@ class MainWindow(WindowLayout):
         self._outputs: dict[str, tuple[str, bool]] = {}  # photo -> (its output path, whether it exists)
         self._per_photo: float | None = None  # measured seconds per colorized photo (moving average)
         self._last_result = 0.0
+        self.hint_store = HintStore(_data_dir(self.settings) / "hints.json")
+        self._photo_sizes: dict[str, tuple[int, int]] = {}  # upright (width, height) of photos with hints
         self._output_choice: Path | None = None  # chosen by the person; None: a new folder beside the photos
         self._auto_output: Path | None = None
         self._batch: BatchWorker | None = None
@@ -101,6 +106,9 @@ class MainWindow(WindowLayout):
         self._build_ui()
         self._build_menus()
         self._restore()
+        self.viewer.hint_added.connect(self._hint_added)
+        self.viewer.hint_moved.connect(self._hint_moved)
+        self.viewer.hint_removed.connect(self._hint_removed)
         self._preview_timer = QTimer(self, singleShot=True, interval=250)
         self._preview_timer.timeout.connect(lambda: self._request_preview(reuse_original=True))
         self._update_enabled()
@@ -119,6 +127,7 @@ class MainWindow(WindowLayout):
         self.set_zoom(str(s.value("view/zoom", FIT)))
         self.set_render_size(as_int(s.value("render_size"), 256), save=False)
         self.set_saturation(as_float(s.value("saturation"), 1.0), save=False)
+        self.set_warmth(as_float(s.value("warmth"), 0.0), save=False)
         out = s.value("output_dir")
         self._output_choice = Path(out) if out else None
         self.set_output_format(str(s.value("output_format") or "keep"))
@@ -134,6 +143,7 @@ class MainWindow(WindowLayout):
         s.setValue("view/zoom", self.viewer.zoom)
         s.setValue("render_size", self.render_size())
         s.setValue("saturation", self.saturation_value())
+        s.setValue("warmth", self.warmth_value())
         s.setValue("output_format", self.output_format())
         model = self.current_model()
         s.setValue("model", str(model) if model else "")
@@ -209,7 +219,7 @@ class MainWindow(WindowLayout):
         self.statusBar().showMessage(f"The model could not be loaded: {message}", 15000)
 
     def _engine_settings(self) -> EngineSettings:
-        return EngineSettings(self.current_model(), self.render_size(), self.saturation_value())
+        return EngineSettings(self.current_model(), self.render_size(), self.saturation_value(), self.warmth_value())
 
     def _engine_settings_changed(self) -> None:
         self.engine.settings = self._engine_settings()  # the next photo, preview or batch, uses these
@@ -357,6 +367,19 @@ class MainWindow(WindowLayout):
         self.saturation.setValue(round(max(0.0, min(2.0, value)) * 100))
         self.saturation.blockSignals(False)
         self.saturation_label.setText(f"{self.saturation.value()} %")
+
+    def warmth_value(self) -> float:
+        return self.warmth.value() / 100.0
+
+    def set_warmth(self, value: float, save: bool = True) -> None:
+        self.warmth.blockSignals(not save)
+        self.warmth.setValue(round(max(-1.0, min(1.0, value)) * 100))
+        self.warmth.blockSignals(False)
+        self.warmth_label.setText(f"{self.warmth.value():+d}" if self.warmth.value() else "0")
+
+    def _warmth_changed(self, value: int) -> None:
+        self.warmth_label.setText(f"{value:+d}" if value else "0")
+        self._engine_settings_changed()
 
     def _saturation_changed(self, value: int) -> None:
         self.saturation_label.setText(f"{value} %")
@@ -513,6 +536,9 @@ class MainWindow(WindowLayout):
         words = {WAITING: "waiting", DONE: "done", SKIPPED: "done earlier (kept as it was)", FAILED: "failed"}[state]
         if state == FAILED and message:
             words = f"failed — {short_reason(message, path)}"
+        n_hints = len(self.hint_store.get(path))
+        if n_hints:
+            words += f" · {n_hints} hint{'s' if n_hints > 1 else ''}"
         item.setText(f"{Path(path).name}\n{words}")
         item.setToolTip(f"{path}\n{message}" if message else path)
         colour = {FAILED: _FAILED_COLOUR, DONE: _DONE_COLOUR}.get(state)
@@ -692,11 +718,14 @@ class MainWindow(WindowLayout):
             self.viewer.set_images(None, None)
             self.viewer.set_message("Opening…")
             self.preview_info.setText("")
-        if original is not None and not self._can_colorize() and self._output_of(path) is None:
+        if original is not None and not self._can_colorize() and (self._output_of(path) is None
+                                                                  or self.hint_store.get(path)):
             self.viewer.set_message(self._why_no_colour())
             return
+        hints = self.hint_store.get(path)
         worker = PreviewWorker(self.engine, path, PREVIEW_SIDE, self._preview_token, self._is_current, original,
-                               output=self._output_of(path))
+                               output=None if hints else self._output_of(path),
+                               hints=(lambda im, p=path: self._hints_in(p, im.size)) if hints else None)
         worker.signals.original.connect(self._on_preview_original)
         worker.signals.colorized.connect(self._on_preview_colorized)
         worker.signals.failed.connect(self._on_preview_failed)
@@ -738,6 +767,7 @@ class MainWindow(WindowLayout):
             return
         self.viewer.set_after(image)
         self.viewer.set_message("")
+        self._show_hint_markers(path)
         if seconds < 0:
             self.preview_info.setText(f"Colorized earlier: {Path(self._output_of(path) or path).name}")
         else:
@@ -748,6 +778,110 @@ class MainWindow(WindowLayout):
         if token != self._preview_token:
             return
         self.viewer.set_message(short_reason(message, path))
+
+    # -------------------------------------------------------------------------------------------------- hints
+
+    def photo_size(self, path: str) -> tuple[int, int]:
+        """The photo's upright (width, height): hint points are in its pixels."""
+        if path not in self._photo_sizes:
+            from core.images import upright_size
+
+            self._photo_sizes[path] = upright_size(path)
+        return self._photo_sizes[path]
+
+    def _hints_in(self, path: str, size: tuple[int, int]) -> list[Hint]:
+        """The photo's hints moved to an image of the given size (the preview, a scaled copy of the photo)."""
+        w, h = self.photo_size(path)
+        return [Hint(min(round(hint.x * size[0] / w), size[0] - 1), min(round(hint.y * size[1] / h), size[1] - 1),
+                     hint.color) for hint in self.hint_store.get(path)]
+
+    def _show_hint_markers(self, path: str) -> None:
+        hints = self.hint_store.get(path)
+        if not hints:
+            self.viewer.set_hints([], enabled=True)
+            return
+        w, h = self.photo_size(path)
+        self.viewer.set_hints([((hint.x + 0.5) / w, (hint.y + 0.5) / h, QColor(hint.color)) for hint in hints])
+
+    def hints(self, path: str | Path) -> list[Hint]:
+        return self.hint_store.get(str(path))
+
+    def set_hints(self, path: str | Path, hints: list[Hint]) -> None:
+        """Replace a photo's hints: saved at once, the preview recolorized, the list row updated."""
+        path = str(path)
+        self.hint_store.set(path, hints)
+        if path in self._items:
+            item = self._items[path]
+            state = item.data(_STATE_ROLE)
+            if state in (DONE, SKIPPED) and self.hint_store.needs_redo(path):
+                state = WAITING  # done with other hints: the next batch colorizes it again
+            self._set_state(path, state, item.toolTip().partition("\n")[2])
+        if path == self._selected_path():
+            self._show_hint_markers(path)
+            self._request_preview(reuse_original=True)
+        self.hints_changed.emit(path)
+
+    def _point(self, path: str, fx: float, fy: float) -> tuple[int, int]:
+        w, h = self.photo_size(path)
+        return min(int(fx * w), w - 1), min(int(fy * h), h - 1)
+
+    def _hint_added(self, fx: float, fy: float) -> None:
+        path = self._selected_path()
+        if path is None or self._preview_original is None or self._preview_original[0] != path:
+            return
+        x, y = self._point(path, fx, fy)
+        preview = self._preview_original[1]
+        worker = SuggestWorker(self.engine, preview, min(int(fx * preview.width), preview.width - 1),
+                               min(int(fy * preview.height), preview.height - 1))
+        worker.signals.ready.connect(lambda suggestions: self._place_hint(path, x, y, suggestions))
+        self._recent_workers.append(worker)
+        self._engine_pool.start(worker)
+
+    def _place_hint(self, path: str, x: int, y: int, suggestions: list) -> None:
+        used = list(dict.fromkeys(h.color for h in self.hint_store.get(path)))
+        colour = self.pick_colour(suggestions, used)
+        if colour:
+            self.set_hints(path, self.hint_store.get(path) + [Hint(x, y, colour)])
+
+    def pick_colour(self, suggestions: list[str], used: list[str]) -> str | None:
+        """Ask for the hint's colour: the dialog starts at the model's own colour there and offers, as custom
+        colours, the model's other likely colours there and the colours already used in this photo."""
+        from PySide6.QtWidgets import QColorDialog
+
+        offered = list(dict.fromkeys(suggestions + used))[:16]
+        for i in range(16):
+            QColorDialog.setCustomColor(i, QColor(offered[i]) if i < len(offered) else QColor("white"))
+        start = QColor(offered[0]) if offered else QColor("#808080")
+        chosen = QColorDialog.getColor(start, self, "The colour of this point (its lightness stays the photo's)")
+        return chosen.name() if chosen.isValid() else None
+
+    def _hint_moved(self, index: int, fx: float, fy: float) -> None:
+        path = self._selected_path()
+        hints = self.hint_store.get(path) if path else []
+        if 0 <= index < len(hints):
+            x, y = self._point(path, fx, fy)
+            hints[index] = Hint(x, y, hints[index].color)
+            self.set_hints(path, hints)
+
+    def _hint_removed(self, index: int) -> None:
+        path = self._selected_path()
+        hints = self.hint_store.get(path) if path else []
+        if 0 <= index < len(hints):
+            del hints[index]
+            self.set_hints(path, hints)
+
+    def clear_hints(self) -> None:
+        path = self._selected_path()
+        if path and self.hint_store.get(path):
+            self.set_hints(path, [])
+
+    def export_hints_dialog(self) -> None:
+        start = str(self._start_dir()) + "/hints.json"
+        dest, _ = QFileDialog.getSaveFileName(self, "Export colour hints", start, "JSON (*.json)")
+        if dest:
+            n = self.hint_store.export(self._roots, self.photos(), Path(dest))
+            self.statusBar().showMessage(f"Hints of {n} photo(s) written to {dest} "
+                                         f"(for colorize-folder --hints)", 8000)
 
     # -------------------------------------------------------------------------------------------------- batch
 
@@ -814,8 +948,11 @@ class MainWindow(WindowLayout):
             return
         out = self.output_dir()
         # states change as each photo is tried: a failed photo stays failed, with its reason, until then
+        listed = self.photos()
+        hinted = {p: self.hint_store.get(p) for p in listed if self.hint_store.get(p)}
+        redo = [p for p in listed if self.hint_store.needs_redo(p)]
         worker = BatchWorker(self.engine, self._roots, out, fmt=self.output_format(),
-                             overwrite=self.redo_check.isChecked(), exclude=self._removed)
+                             overwrite=self.redo_check.isChecked(), exclude=self._removed, hints=hinted, redo=redo)
         worker.signals.planned.connect(self._on_batch_planned)
         worker.signals.result.connect(self._on_batch_result)
         worker.signals.finished.connect(self._on_batch_finished)
@@ -851,6 +988,7 @@ class MainWindow(WindowLayout):
         self._set_state(src, state, "" if state == DONE else message)
         if state == DONE:
             self._outputs[src] = (message, True)  # the output's path
+            self.hint_store.colorized(src)
         c = self._batch_counts
         if state == SKIPPED:
             c["skipped"] += 1
@@ -994,6 +1132,16 @@ class MainWindow(WindowLayout):
                           f"<p><b>Models</b></p><ul>{models}</ul>"
                           f"<p><b>Settings</b> are kept in {self.settings.fileName()}</p>"
                           "<p>Code: Apache-2.0. Built on PyTorch, fastai, timm, Qt (PySide6), Pillow.</p>")
+
+
+def _data_dir(settings: QSettings) -> Path:
+    """Where the app keeps its data (the hints): beside a settings file given as one (tests), else the user's
+    data folder."""
+    if settings.format() == QSettings.Format.IniFormat:
+        return Path(settings.fileName()).parent
+    from PySide6.QtCore import QStandardPaths
+
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
 
 
 def _version() -> str:

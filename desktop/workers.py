@@ -33,6 +33,7 @@ class EngineSettings:
     checkpoint: Path | None = None
     render_size: int = 256
     saturation: float = 1.0
+    warmth: float = 0.0
 
 
 class Engine:
@@ -93,7 +94,7 @@ class Engine:
             self._colorizer = None  # let the old model go before the next one loads (GPU memory)
             c = self._colorizer = start_colorizer(s.checkpoint, device=self.device, render_size=s.render_size,
                                                   saturation=s.saturation, streams=self._streams_request)
-        c.render_size, c.saturation = s.render_size, s.saturation  # checked by the colorizer's setters
+        c.render_size, c.saturation, c.warmth = s.render_size, s.saturation, s.warmth  # checked by its setters
         return c
 
     def preload(self) -> Path | None:
@@ -106,6 +107,12 @@ class Engine:
 
     def colorize(self, image: Image.Image, hints: Sequence[Any] = ()) -> Image.Image:
         return self._current().colorize(image, hints)
+
+    def suggest_colours(self, image: Image.Image, x: int, y: int) -> list[str]:
+        """Colours a hint at (x, y) of image might want (the model's own first)."""
+        from core.images import photo_from_image
+
+        return self._current().suggest_colours(photo_from_image(image).lightness, x, y)
 
 
 def to_qimage(im: Image.Image) -> QImage:
@@ -199,6 +206,24 @@ class OutputsWorker(QRunnable):
         self.signals.found.emit(self.out_dir, outputs)
 
 
+class SuggestWorker(QRunnable):
+    """The colours the model suggests for a hint at a point of the preview image."""
+
+    class SuggestWorkerSignals(QObject):
+        ready = Signal(list)  # ["#rrggbb", ...], the model's own colour first; [] when it could not tell
+
+    def __init__(self, engine: Engine, image: Image.Image, x: int, y: int) -> None:
+        super().__init__()
+        self.engine, self.image, self.x, self.y = engine, image, x, y
+        self.signals = self.SuggestWorkerSignals()
+
+    def run(self) -> None:
+        try:
+            self.signals.ready.emit(self.engine.suggest_colours(self.image, self.x, self.y))
+        except Exception:  # no engine or model yet, or a model that cannot say: the dialog opens without
+            self.signals.ready.emit([])
+
+
 class ThumbnailWorker(QRunnable):
     """Makes thumbnails; a photo that cannot be read is reported with the reason."""
 
@@ -237,11 +262,13 @@ class PreviewWorker(QRunnable):
 
     def __init__(self, engine: Engine, path: str, max_side: int, token: int,
                  is_current: Callable[[int], bool], original: Image.Image | None = None,
-                 output: str | None = None) -> None:
-        """output: the photo's colorized file, when it is done: shown as it is instead of colorizing again."""
+                 output: str | None = None, hints: Callable[[Image.Image], Sequence[Any]] | None = None) -> None:
+        """output: the photo's colorized file, when it is done: shown as it is instead of colorizing again.
+        hints: the photo's colour hints in the pixels of the preview image it is given."""
         super().__init__()
         self.engine, self.path, self.max_side, self.token = engine, path, max_side, token
         self.is_current, self.original_image, self.output = is_current, original, output
+        self.hints = hints
         self.signals = self.PreviewWorkerSignals()
 
     def run(self) -> None:
@@ -269,7 +296,7 @@ class PreviewWorker(QRunnable):
             if not self.engine.ready or self.engine.settings.checkpoint is None or not self.is_current(t):
                 return
             start = time.perf_counter()
-            out = self.engine.colorize(im)
+            out = self.engine.colorize(im, self.hints(im) if self.hints else ())
             if self.is_current(t):
                 self.signals.colorized.emit(t, p, to_qimage(out), time.perf_counter() - start)
         except ImageError as e:
@@ -304,11 +331,14 @@ class BatchWorker(QRunnable):
         finished = Signal(object)  # BatchOutcome
 
     def __init__(self, engine: Engine, inputs: Sequence[Path], out_dir: Path, fmt: str = "keep",
-                 overwrite: bool = False, exclude: Sequence[str] = ()) -> None:
-        """exclude: photos under the inputs that were removed from the list (not colorized)."""
+                 overwrite: bool = False, exclude: Sequence[str] = (), hints: dict[str, list] | None = None,
+                 redo: Sequence[str] = ()) -> None:
+        """exclude: photos under the inputs that were removed from the list (not colorized).
+        hints: colour hints per photo; redo: photos colorized again though done (their hints changed)."""
         super().__init__()
         self.engine, self.inputs, self.out_dir, self.fmt = engine, list(inputs), Path(out_dir), fmt
         self.overwrite, self.exclude = overwrite, set(exclude)
+        self.hints, self.redo = dict(hints or {}), {Path(p) for p in redo}
         self._stop = threading.Event()
         self.signals = self.BatchWorkerSignals()
 
@@ -335,7 +365,7 @@ class BatchWorker(QRunnable):
         jobs = [j for j in planned.jobs if str(j.src) not in self.exclude]
         refused = [(src, msg) for src, msg in planned.refused + planned.notes if str(src) not in self.exclude]
         outcome.total = len(jobs) + len(refused)
-        todo = len(jobs) if self.overwrite else sum(not j.dst.is_file() for j in jobs)
+        todo = len(jobs) if self.overwrite else sum(not j.dst.is_file() or j.src in self.redo for j in jobs)
         self.signals.planned.emit(outcome.total, todo + len(refused))
         for src, msg in refused:
             outcome.failed.append((str(src), msg))
@@ -355,5 +385,6 @@ class BatchWorker(QRunnable):
                 outcome.failed.append((src, msg))
             self.signals.result.emit(src, status, msg)
 
-        batch.run(self.engine, jobs, overwrite=self.overwrite, on_result=on_result, should_stop=self._stop.is_set)
+        batch.run(self.engine, jobs, overwrite=self.overwrite, on_result=on_result, should_stop=self._stop.is_set,
+                  hints={Path(p): h for p, h in self.hints.items()}, redo=self.redo)
         return outcome
