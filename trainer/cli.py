@@ -49,11 +49,16 @@ def _run(stage: str, **kw) -> None:
     from trainer.loop import train
 
     kw = {k: str(v) if isinstance(v, Path) else v for k, v in kw.items()}
+    from trainer.loop import TooFewPhotos
+
     try:
         cfg = RunConfig(stage=stage, argv=["trainer"] + sys.argv[1:], **kw)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    train(cfg)
+    try:
+        train(cfg)
+    except TooFewPhotos as e:
+        raise click.ClickException(str(e)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,6 +102,36 @@ def gan(**kw) -> None:
 
 
 @main.command()
+@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Your colour photos (searched recursively; black-and-white, sepia and unreadable ones are skipped).")
+@click.option("--out", required=True, type=_dir, help="Run directory (config, CSVs, grids, checkpoints).")
+@click.option("--init", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The model to start from (default: the default model).")
+@click.option("--minutes", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Wall-time budget; it also stops early when the held-out photos stop improving.")
+@click.option("--size", default=192, show_default=True, help="Training crop size (multiple of 32).")
+@click.option("--batch-size", "-b", default=8, show_default=True)
+@click.option("--lr", default=1e-4, show_default=True, help="Learning rate (constant).")
+@click.option("--body-lr-mult", default=0.3, show_default=True, help="The encoder's learning rate relative to --lr.")
+@click.option("--ema", default=0.99, show_default=True, help="Weight averaging decay; the average is the model.")
+@click.option("--holdout", "val_fraction", default=0.2, show_default=True,
+              help="Share of the photos held out to pick the best model and stop early.")
+@click.option("--patience", default=3, show_default=True, help="Epochs without improvement before stopping.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--threads", type=int, help="torch CPU threads (default: torch's choice).")
+@click.option("--cache", type=_dir, help="Where to keep the decoded Lab store.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--save-every", default=20, show_default=True, help="Steps between resumable states.")
+def finetune(**kw) -> None:
+    """A personal model: fine-tune a model on your own colour photos (the 1970s prints, the first digital camera)
+    so it colours your black-and-white ones more truly."""
+    from core.resources import default_checkpoint
+
+    kw["init"] = kw["init"] or default_checkpoint()
+    _run("finetune", epochs=10_000, colour_only=True, **kw)
+
+
+@main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def resume(run_dir: Path) -> None:
     """Continue a stopped or killed run from its last saved state, on the same schedule."""
@@ -107,7 +142,12 @@ def resume(run_dir: Path) -> None:
         raise click.UsageError(f"{run_dir}: not a run directory (no config.json)")
     if not (run_dir / "state.pt").exists():
         raise click.UsageError(f"{run_dir}: nothing to resume yet (no state.pt); start the run again")
-    train(RunConfig.load(run_dir), resume=True)
+    from trainer.loop import TooFewPhotos
+
+    try:
+        train(RunConfig.load(run_dir), resume=True)
+    except TooFewPhotos as e:
+        raise click.ClickException(str(e)) from None
 
 
 @main.command("eval")

@@ -13,11 +13,13 @@ from pathlib import Path
 from core.models.encoders import ARCHS
 from core.models.generator import HEADS
 
-STAGES = ("pretrain", "gan")
-DEFAULT_LR = {"pretrain": 1e-3, "gan": 2e-4}
+STAGES = ("pretrain", "gan", "finetune")
+DEFAULT_LR = {"pretrain": 1e-3, "gan": 2e-4, "finetune": 1e-4}
 # Adam per stage as (beta1, beta2, eps, decoupled weight decay). pretrain: fastai's defaults, which every model
-# before this file was trained with (beta1 also follows the one-cycle momentum schedule); gan: pix2pix's.
-ADAM = {"pretrain": (0.9, 0.99, 1e-5, 0.01), "gan": (0.5, 0.999, 1e-8, 0.0)}
+# before this file was trained with (beta1 also follows the one-cycle momentum schedule); gan: pix2pix's;
+# finetune: pretrain's, at a constant, low learning rate.
+ADAM = {"pretrain": (0.9, 0.99, 1e-5, 0.01), "gan": (0.5, 0.999, 1e-8, 0.0), "finetune": (0.9, 0.99, 1e-5, 0.01)}
+MIN_FINETUNE_PHOTOS = 20  # fewer usable colour photos than this: no run (too few to learn from or to judge)
 
 
 @dataclass
@@ -61,13 +63,17 @@ class RunConfig:
     ada: bool = False  # adaptive discriminator augmentation (off by default: not yet shown to help here)
     ada_target: float = 0.6
     ada_speed: float = 20_000  # images for p to move by 1
+    # finetune: a personal model from a family's own colour photos
+    minutes: float = 0.0  # the wall-time budget (0: none, the epochs decide)
+    patience: int = 3  # epochs without a better holdout score before stopping early (0: never)
+    colour_only: bool = False  # leave out black-and-white, sepia and tinted photos (trainer.data.colour_test)
     argv: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         if self.stage not in STAGES:
             raise ValueError(f"unknown stage {self.stage!r}")
-        if self.stage == "gan" and not self.init:
-            raise ValueError("the gan stage starts from a stage-1 checkpoint: give --init")
+        if self.stage in ("gan", "finetune") and not self.init:
+            raise ValueError(f"the {self.stage} stage starts from a trained model: give --init")
         for name, size in (("--size", self.size), ("--final-size", self.final_size or 32)):
             if size % 32 or size < 32:
                 raise ValueError(f"{name} must be a multiple of 32 (got {size})")

@@ -19,7 +19,24 @@ import torch
 from tqdm import tqdm
 
 from trainer import distributed
-from trainer.config import RunConfig
+from trainer.config import MIN_FINETUNE_PHOTOS, RunConfig
+
+
+class TooFewPhotos(ValueError):
+    """Not enough usable colour photos for a personal model; the message says how many there are."""
+
+
+def _skipped_counts(skipped: list) -> dict[str, int]:
+    """How many files were left out, by reason: black and white, sepia or tinted, unreadable."""
+    counts = {"black and white": 0, "sepia or tinted": 0, "unreadable": 0}
+    for _, msg in skipped:
+        reason = msg.rsplit("(", 1)[-1].rstrip(")") if "not a colour photo" in msg else "unreadable"
+        counts[reason] = counts.get(reason, 0) + 1
+    return {reason: n for reason, n in counts.items() if n}
+
+
+def _skipped_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {reason}" for reason, n in counts.items()) or "none skipped"
 
 _NOT_WITHIN_PSNR = 1e6  # larger than any delta_cf (colourfulness is < 200)
 
@@ -27,12 +44,12 @@ _NOT_WITHIN_PSNR = 1e6  # larger than any delta_cf (colourfulness is < 200)
 def best_rule(cfg: RunConfig, init_psnr: float | None):
     """Score to minimise for best.safetensors, as a function of a metrics.csv row.
 
-    pretrain: the validation loss (the objective itself). gan: L1 always prefers grayish colour, so instead
+    pretrain and finetune: the validation loss (the objective itself; for finetune, on the held-out photos). gan: L1 always prefers grayish colour, so instead
     the colourfulness gap to the truth (delta_cf), among epochs whose PSNR stays within 0.5 dB of the
     starting model's (the vivid-model targets). Until an epoch does, the one that lost the least PSNR is
     best, so a run always leaves a best.safetensors (a real 2-epoch CPU run lost 2 dB in both epochs).
     """
-    if cfg.stage == "pretrain":
+    if cfg.stage != "gan":
         return lambda row: float(row["valid_loss"])
 
     def gan_score(row):
@@ -50,6 +67,8 @@ def schedule(cfg: RunConfig):
     cosine decay over the second half, beta1 fixed (pix2pix's linear decay, smoothed)."""
     from fastai.callback.schedule import combined_cos
 
+    if cfg.stage == "finetune":  # its length is a time budget, not known in steps: a constant, low rate
+        return lambda pos: (cfg.lr, cfg.adam[0])
     if cfg.stage == "pretrain":
         lr, mom = combined_cos(0.25, cfg.lr / 25, cfg.lr, cfg.lr / 1e5), combined_cos(0.25, 0.95, 0.85, 0.95)
         return lambda pos: (float(lr(pos)), float(mom(pos)))
@@ -140,7 +159,7 @@ class Trainer:
         self._load_data()
         self.state, self.step = self._build_training(model)
         self.schedule = schedule(cfg)
-        self.best_rule = None  # set once init_psnr is known (stage 2)
+        self.best_rule = None  # set once the starting model's metrics are known (gan)
         self.card = {
             "stage": _stage_label(cfg, self.gen_config),
             "command": " ".join(cfg.argv) or " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
@@ -161,15 +180,19 @@ class Trainer:
 
         cfg = self.cfg
         with distributed.main_first():
-            store = open_or_build_store(cfg.data, cfg.cache, cfg.max_side, log=self.log)
+            store = open_or_build_store(cfg.data, cfg.cache, cfg.max_side, log=self.log, colour_only=cfg.colour_only)
             if cfg.val:
                 val_store = open_or_build_store(cfg.val, None, cfg.max_side, log=self.log)
                 train_idx, val_idx = list(range(len(store))), list(range(len(val_store)))
             else:
                 val_store = store
                 train_idx, val_idx = split_indices(len(store), cfg.val_fraction, seed=cfg.split_seed)
+        self.skipped_counts = _skipped_counts(store.skipped)
+        if cfg.stage == "finetune" and len(store) < MIN_FINETUNE_PHOTOS:
+            raise TooFewPhotos(f"{cfg.data}: {len(store)} usable colour photos ({_skipped_text(self.skipped_counts)}); "
+                               f"a personal model needs at least {MIN_FINETUNE_PHOTOS}")
         self.log(f"{len(train_idx)} training photos, {len(val_idx)} validation photos, {cfg.size} px, "
-                 f"device {self.device}")
+                 f"device {self.device}" + (f"; skipped {_skipped_text(self.skipped_counts)}" if store.skipped else ""))
         if self.gen_config.head == "classification" and not self.gen_config.bin_log_weights:
             # the read-out's class weights come from the colours this model learns from (the training split)
             weights = _store_log_weights(self._model, store, train_idx)
@@ -228,10 +251,14 @@ class Trainer:
             if self.dir:
                 self.dir.forget_after(self._global_step(self.state.epoch, self.state.batch), self.state.epoch)
             self.log(f"resuming at epoch {self.state.epoch}, batch {self.state.batch}")
-        elif self.cfg.stage == "gan":
-            self.state.init_psnr = self.validate(self.state.generator)["psnr"]
-            self.log(f"starting model: validation PSNR {self.state.init_psnr:.2f} dB")
-        self.best_rule = best_rule(self.cfg, self.state.init_psnr)
+            if self.state.stopped:
+                self.log(f"{self.cfg.out}: the run is already complete (it stopped at epoch {self.state.epoch})")
+                return False
+        elif self.cfg.stage in ("gan", "finetune"):
+            self.state.init_metrics = self.validate(self.exported_model())
+            self.log(f"starting model: validation PSNR {self.state.init_metrics['psnr']:.2f} dB")
+        init_psnr = self.state.init_metrics["psnr"] if self.state.init_metrics else None
+        self.best_rule = best_rule(self.cfg, init_psnr)
         return True
 
     def _global_step(self, epoch: int, batch: int) -> int:
@@ -243,6 +270,23 @@ class Trainer:
         for epoch in range(self.state.epoch, self.cfg.epochs):
             train_loss, images, seconds = self.train_epoch(epoch)
             self.end_epoch(epoch, train_loss, images / max(seconds, 1e-9))
+            why = self.reason_to_stop(epoch)
+            if why:
+                self.state.stopped = True
+                self.save_state()
+                self.log(f"stopping after epoch {epoch + 1}: {why}")
+                break
+
+    def reason_to_stop(self, epoch: int) -> str | None:
+        """Why a run should end before its last epoch (finetune's time budget and patience), or None."""
+        cfg = self.cfg
+        if epoch + 1 >= cfg.epochs:
+            return None
+        if cfg.minutes and self.wall_time() >= cfg.minutes * 60:
+            return f"the {cfg.minutes:g}-minute budget is used"
+        if cfg.stage == "finetune" and cfg.patience and epoch - self.state.best_epoch >= cfg.patience:
+            return f"no better on the held-out photos for {cfg.patience} epochs"
+        return None
 
     def train_epoch(self, epoch: int) -> tuple[float, int, float]:
         """Train from the state's batch to the end of the epoch; (mean loss, images, seconds) of what ran."""
@@ -346,10 +390,22 @@ class Trainer:
         self.dir.export("last", model, self.gen_config, card)
         score = self.best_rule(row)
         if score < self.state.best:
-            self.state.best = score
-            self.dir.export("best", model, self.gen_config, card)
+            self.state.best, self.state.best_epoch = score, epoch
+            self.dir.export("best", model, self.gen_config, dict(card, **self.finetune_card(row)))
             return True
         return False
+
+    def finetune_card(self, row: dict) -> dict:
+        """What a personal model's card records besides the usual: its photos, time, and the held-out photos'
+        metrics against the starting model's."""
+        if self.cfg.stage != "finetune":
+            return {}
+        keys = ("valid_loss", "psnr", "colourfulness", "delta_cf")
+        return {"finetune": {
+            "photos_used": len(self.train_ds) + len(self.valid_ds), "photos_held_out": len(self.valid_ds),
+            "skipped": self.skipped_counts, "minutes": round(self.wall_time() / 60, 1),
+            "held_out": {"starting_model": {k: round(self.state.init_metrics[k], 4) for k in keys},
+                         "personal_model": {k: round(float(row[k]), 4) for k in keys}}}}
 
     @torch.no_grad()
     def save_samples(self, epoch: int, model) -> None:
@@ -375,6 +431,8 @@ class Trainer:
 
 
 def _stage_label(cfg: RunConfig, config) -> str:
+    if cfg.stage == "finetune":
+        return "finetune (a personal model from its owner's colour photos)"
     if cfg.stage == "gan":
         return "gan (pix2pix: adversarial + lambda * L1)"
     if config.head == "classification":

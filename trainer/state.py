@@ -29,11 +29,14 @@ class RunState:
     batch: int = 0  # batches of that epoch already done
     best: float = math.inf  # the best validation score so far (lower is better; trainer.loop.best_score)
     wall_time: float = 0.0  # seconds of training before this process started
-    init_psnr: float | None = None  # stage 2: the starting generator's validation PSNR
+    init_metrics: dict | None = None  # gan and finetune: the starting generator's validation metrics
+    best_epoch: int = -1  # the epoch best.safetensors comes from
+    stopped: bool = False  # finished before its last epoch (time budget or no progress): resume has nothing to do
 
     def state_dict(self) -> dict:
         state = {"epoch": self.epoch, "batch": self.batch, "best": self.best, "wall_time": self.wall_time,
-                 "init_psnr": self.init_psnr, "torch_rng": torch.get_rng_state(),
+                 "init_metrics": self.init_metrics, "best_epoch": self.best_epoch, "stopped": self.stopped,
+                 "torch_rng": torch.get_rng_state(),
                  "generator": self.generator.state_dict(), "opt_g": self.opt_g.state_dict()}
         if self.ema is not None:
             state["ema"] = self.ema.state_dict()
@@ -43,8 +46,9 @@ class RunState:
 
     def load_state_dict(self, state: dict) -> None:
         self.epoch, self.batch, self.best = state["epoch"], state["batch"], state["best"]
-        self.wall_time, self.init_psnr = state["wall_time"], state["init_psnr"]
-        torch.set_rng_state(state["torch_rng"])
+        self.wall_time, self.init_metrics = state["wall_time"], state["init_metrics"]
+        self.best_epoch, self.stopped = state["best_epoch"], state["stopped"]
+        torch.set_rng_state(state["torch_rng"].cpu())
         self.generator.load_state_dict(state["generator"])
         self.opt_g.load_state_dict(state["opt_g"])
         if self.ema is not None:
