@@ -10,7 +10,8 @@ def _cfg(**kw):
 
 
 @pytest.mark.parametrize("kw, message", [
-    ({"stage": "finetune"}, "unknown stage"),
+    ({"stage": "distill"}, "unknown stage"),
+    ({"stage": "finetune"}, "give --init"),
     ({"stage": "gan"}, "give --init"),
     ({"size": 100}, "--size must be a multiple of 32"),
     ({"final_size": 200, "final_epochs": 1}, "--final-size must be a multiple of 32"),
