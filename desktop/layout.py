@@ -72,6 +72,13 @@ class WindowLayout(QMainWindow):
                                        "Stop after the current photo; finished photos are kept (Esc)")
         self.act_add_model = self._action("&Add model…", self.add_model_dialog, "Ctrl+M",
                                           "Use another model (.safetensors checkpoint)")
+        self.act_teach = self._action("&Teach it your colour photos…", self.teach_dialog, None,
+                                      "A personal model: the chosen model, taught the colours of your own colour "
+                                      "photos (runs in the background, a few minutes)")
+        self.act_rename_model = self._action("&Rename this model…", self.rename_model_dialog, None,
+                                             "Give the chosen (added or personal) model another name")
+        self.act_remove_model = self._action("Re&move this model", self.remove_model, None,
+                                             "Take the chosen (added or personal) model off the picker")
         self.act_side = self._action("&Side by side", lambda: self.set_view_mode(SIDE_BY_SIDE), "Ctrl+2",
                                      "Original and colorized next to each other (Ctrl+2)")
         self.act_split = self._action("S&plit view", lambda: self.set_view_mode(SPLIT), "Ctrl+3",
@@ -101,7 +108,9 @@ class WindowLayout(QMainWindow):
         m.addSeparator()
         m.addActions([self.act_clear_hints, self.act_export_hints])
         m = self.menuBar().addMenu("&Model")
-        m.addAction(self.act_add_model)
+        m.addActions([self.act_add_model, self.act_teach])
+        m.addSeparator()
+        m.addActions([self.act_rename_model, self.act_remove_model])
         m = self.menuBar().addMenu("&View")
         m.addActions([self.act_side, self.act_split])
         m.addSeparator()

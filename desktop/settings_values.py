@@ -24,3 +24,8 @@ def as_float(value, default: float) -> float:
         return float(value)
     except (TypeError, ValueError):
         return default
+
+
+def as_dict(value) -> dict:
+    """A QSettings mapping value (None or anything else garbled: empty)."""
+    return dict(value) if isinstance(value, dict) else {}

@@ -26,7 +26,7 @@ from core.hints import Hint
 from desktop.hint_store import HintStore
 from desktop.layout import LIST_WIDTH, PANEL_WIDTH, THUMB_SIDE, WindowLayout
 from desktop.model_cards import card_markdown, model_label, model_strip, model_summary, read_colorizer_card
-from desktop.settings_values import as_float, as_int, as_list
+from desktop.settings_values import as_dict, as_float, as_int, as_list
 from desktop.texts import duration_text, eta_text, short_reason
 from desktop.widgets import ACTUAL, FIT, SIDE_BY_SIDE, SPLIT
 from desktop.workers import (BatchOutcome, BatchWorker, Engine, EngineLoader, EngineSettings, OutputsWorker,
@@ -240,8 +240,9 @@ class MainWindow(WindowLayout):
             except CheckpointError:
                 continue
             self._models.append(path)
-            tag = "" if path in bundled else " (added)"
-            self.model_combo.addItem(model_label(path, card) + tag, str(path))
+            tag = "" if path in bundled else " (personal)" if self._personal_dir() in path.parents else " (added)"
+            name = (as_dict(self.settings.value("model_names")).get(str(path)) or model_label(path, card))
+            self.model_combo.addItem(name + tag, str(path))
             self.model_combo.setItemData(self.model_combo.count() - 1, str(path), Qt.ItemDataRole.ToolTipRole)
         if not self._models:
             self.model_combo.addItem("No model — add one with Add model", "")
@@ -331,6 +332,68 @@ class MainWindow(WindowLayout):
         user = [p for p in as_list(self.settings.value("user_models")) if Path(p) != path] + [str(path)]
         self.settings.setValue("user_models", user)
         self._load_models(str(path))
+        self._model_changed()
+
+    def _personal_dir(self) -> Path:
+        return _data_dir(self.settings) / "personal models"
+
+    def teach_dialog(self) -> None:
+        """Model ▸ Teach it your colour photos…: a personal model from the chosen one."""
+        from desktop.personal_model import TeachDialog
+
+        model = self.current_model()
+        if model is None:
+            QMessageBox.information(self, APPLICATION, "Choose a model to start from first.")
+            return
+        dialog = TeachDialog(model, _data_dir(self.settings) / "personal runs", self, self.teach_extra_args)
+        dialog.model_ready.connect(self._personal_model_ready)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.teach = dialog
+        dialog.show()
+
+    teach_extra_args: list[str] = []  # more `trainer finetune` options (the tests' tiny runs)
+
+    def _personal_model_ready(self, best: Path) -> None:
+        import shutil
+
+        folder = self._personal_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / f"{best.parent.name}.safetensors"
+        shutil.copyfile(best, dest)
+        self.add_model(dest)
+
+    def rename_model_dialog(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        model = self.current_model()
+        if model is None or model in resources.bundled_checkpoints():
+            return
+        name, ok = QInputDialog.getText(self, APPLICATION, "A name for this model:",
+                                        text=self.model_combo.currentText().rsplit(" (", 1)[0])
+        if ok and name.strip():
+            self.rename_model(model, name.strip())
+
+    def rename_model(self, model: Path, name: str) -> None:
+        names = as_dict(self.settings.value("model_names"))
+        names[str(model)] = name
+        self.settings.setValue("model_names", names)
+        self._load_models(str(model))
+
+    def remove_model(self, ask: bool = True) -> None:
+        """Take the chosen added or personal model off the picker; a personal model's file goes too."""
+        model = self.current_model()
+        if model is None or model in resources.bundled_checkpoints():
+            return
+        personal = self._personal_dir() in model.parents
+        if ask and QMessageBox.question(self, APPLICATION, f"Remove {self.model_combo.currentText()} from the "
+                                        f"picker?" + (" Its file is deleted." if personal else "")) \
+                != QMessageBox.StandardButton.Yes:
+            return
+        self.settings.setValue("user_models", [p for p in as_list(self.settings.value("user_models"))
+                                               if Path(p) != model])
+        if personal:
+            model.unlink(missing_ok=True)
+        self._load_models()
         self._model_changed()
 
     def add_model_dialog(self) -> None:

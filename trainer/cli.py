@@ -122,6 +122,8 @@ def gan(**kw) -> None:
 @click.option("--cache", type=_dir, help="Where to keep the decoded Lab store.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--save-every", default=20, show_default=True, help="Steps between resumable states.")
+@click.option("--summary", default="", help="One or two plain sentences for the model's card.")
+@click.option("--background", is_flag=True, help="Run at low CPU priority, beside other work.")
 def finetune(**kw) -> None:
     """A personal model: fine-tune a model on your own colour photos (the 1970s prints, the first digital camera)
     so it colours your black-and-white ones more truly."""

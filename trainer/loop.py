@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
 import platform
 import random
 import sys
@@ -161,6 +162,7 @@ class Trainer:
         self.schedule = schedule(cfg)
         self.best_rule = None  # set once the starting model's metrics are known (gan)
         self.card = {
+            **({"summary": cfg.summary} if cfg.summary else {}),
             "stage": _stage_label(cfg, self.gen_config),
             "command": " ".join(cfg.argv) or " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
             "data": cfg.data, "train_photos": len(self.train_ds), "init": cfg.init,
@@ -205,7 +207,7 @@ class Trainer:
         self.batches_per_epoch = n_batches(math.ceil(len(train_idx) / self.world), cfg.batch_size, self.drop_last)
         n_val = len(self.valid_ds)
         picks = list(range(0, n_val, max(1, n_val // cfg.n_samples)))[:cfg.n_samples]
-        samples = [self.valid_ds[i] for i in picks]
+        samples = [self.valid_ds[i] for i in picks]  # finetune: held-out photos, the ones its holdout.png shows
         self.sample_batch = (torch.stack([s[0] for s in samples]), torch.stack([s[1] for s in samples]))
 
     def _build_training(self, model):
@@ -245,15 +247,12 @@ class Trainer:
         starting model's validation PSNR, which picks the best epoch."""
         if resume:
             self.state.load(Path(self.cfg.out) / "state.pt", self.device)
-            if self.state.epoch >= self.cfg.epochs:
-                self.log(f"{self.cfg.out}: the run is already complete ({self.cfg.epochs} epochs)")
+            if self.state.epoch >= self.cfg.epochs or self.state.stopped:
+                self.log(f"{self.cfg.out}: the run is already complete (epoch {self.state.epoch})")
                 return False
             if self.dir:
                 self.dir.forget_after(self._global_step(self.state.epoch, self.state.batch), self.state.epoch)
             self.log(f"resuming at epoch {self.state.epoch}, batch {self.state.batch}")
-            if self.state.stopped:
-                self.log(f"{self.cfg.out}: the run is already complete (it stopped at epoch {self.state.epoch})")
-                return False
         elif self.cfg.stage in ("gan", "finetune"):
             self.state.init_metrics = self.validate(self.exported_model())
             self.log(f"starting model: validation PSNR {self.state.init_metrics['psnr']:.2f} dB")
@@ -392,8 +391,29 @@ class Trainer:
         if score < self.state.best:
             self.state.best, self.state.best_epoch = score, epoch
             self.dir.export("best", model, self.gen_config, dict(card, **self.finetune_card(row)))
+            if self.cfg.stage == "finetune":
+                self.save_comparison(model)
             return True
         return False
+
+    @torch.no_grad()
+    def save_comparison(self, model) -> None:
+        """holdout.png: held-out photos, rows gray | the starting model | this run's best | the real colour."""
+        from core.checkpoint import load_checkpoint
+        from trainer.metrics import lab_batch_to_rgb
+
+        l, ab = (t.to(self.device) for t in self.sample_batch)
+        norm = self.gen_config.normalisation
+        start = load_checkpoint(self.cfg.init, device=self.device).model
+        preds = []
+        for net in (start, model):
+            was_training = net.training
+            net.eval()
+            with self.autocast():
+                preds.append(net(l).float())
+            net.train(was_training)
+        rows = [torch.zeros_like(ab), *preds, ab]
+        self.dir.save_grid("holdout.png", *(lab_batch_to_rgb(l, x, norm) for x in rows))
 
     def finetune_card(self, row: dict) -> dict:
         """What a personal model's card records besides the usual: its photos, time, and the held-out photos'
@@ -442,6 +462,8 @@ def _stage_label(cfg: RunConfig, config) -> str:
 
 def train(cfg: RunConfig, resume: bool = False, log=print) -> Trainer | None:
     """Run (or, with resume, continue) the training a RunConfig describes."""
+    if cfg.background:
+        os.nice(10)  # below the desktop and everything the person is doing
     Path(cfg.out).mkdir(parents=True, exist_ok=True)
     if not resume and distributed.is_main():
         cfg.save(Path(cfg.out))

@@ -4,6 +4,7 @@
 - steps.csv: one row per training step (loss, lr, images/s, and the GAN's component losses);
 - metrics.csv: one row per epoch (train/valid loss and the validation colour metrics);
 - samples/epoch_NNN.png: the same validation photos each epoch, rows gray | predicted | real;
+- holdout.png (finetune): those held-out photos, rows gray | the starting model | the best so far | real;
 - losses.png: the loss curves;
 - last.safetensors / best.safetensors: the generator with its card;
 - state.pt: everything `trainer resume` needs (trainer.state.RunState).
@@ -44,14 +45,17 @@ class RunDirectory:
     # -- pictures ----------------------------------------------------------------------------------------
     def save_samples(self, epoch: int, gray, pred, real) -> None:
         """samples/epoch_NNN.png from three N x 3 x H x W sRGB batches in [0, 1]: rows gray | predicted | real."""
+        self.save_grid(f"samples/epoch_{epoch:03d}.png", gray, pred, real)
+
+    def save_grid(self, name: str, *rows) -> None:
+        """A picture of N x 3 x H x W sRGB batches in [0, 1], one row each, the photos side by side."""
         import torch
         from PIL import Image
 
-        rows = [torch.cat(list(r), 2) for r in (gray, pred, real)]
-        grid = torch.cat(rows, 1).permute(1, 2, 0).cpu().numpy()
+        grid = torch.cat([torch.cat(list(r), 2) for r in rows], 1).permute(1, 2, 0).cpu().numpy()
         buf = io.BytesIO()
         Image.fromarray((grid * 255 + 0.5).astype(np.uint8)).save(buf, format="PNG")
-        write_bytes_atomic(self.out / "samples" / f"epoch_{epoch:03d}.png", buf.getvalue())
+        write_bytes_atomic(self.out / name, buf.getvalue())
 
     def plot_losses(self) -> None:
         """losses.png: training losses per step (smoothed) and the validation loss per epoch."""
