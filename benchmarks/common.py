@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval"
+TRAIN = EVAL.parent / "train"
 
 
 def machine() -> str:

@@ -11,7 +11,11 @@
     the eval photos in a temporary folder); once the engine and the first preview are ready, "Colorize all" is
     clicked and a 5 ms QTimer records every gap between its ticks until the batch ends. The same is reported for
     the engine loading (torch import, model load) and a short idle spell, for reference.
-Targets on a 2-core CPU: first paint < 1.5 s with torch not yet imported; longest stall during the batch < 100 ms.
+(3) Teaching: in a fresh process the app opens Model ▸ Teach it your colour photos… on --finetune-photos colour
+    photos of ../shared/data/train and runs it for --finetune-minutes (the fine-tune is a separate process); the same
+    5 ms timer records the window's stalls from Start to the end (0 minutes: skipped).
+Targets on a 2-core CPU: first paint < 1.5 s with torch not yet imported; longest stall during the batch and during
+the teaching < 100 ms.
 
 Children run with QT_QPA_PLATFORM=offscreen unless a display is set, and with XDG_CONFIG_HOME in a temporary
 folder, so the person's own settings are never read or written. The model is given to the app through those
@@ -198,6 +202,58 @@ os._exit(0)
 """
 
 
+# (3) Child: the teaching dialog on a folder of colour photos, while a timer records the window's stalls.
+FINETUNE_CHILD = r"""
+import json, os, sys, time
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop.app import start
+
+photos, minutes, tick_ms = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+window = start(["--device", "cpu"])
+app = QApplication.instance()
+ticks = []
+ticker = QTimer()
+ticker.setTimerType(Qt.TimerType.PreciseTimer)
+ticker.setInterval(tick_ms)
+ticker.timeout.connect(lambda: ticks.append(time.perf_counter()))
+
+
+def wait_until(cond, seconds):
+    loop, poll, limit = QEventLoop(), QTimer(), time.perf_counter() + seconds
+    poll.timeout.connect(lambda: (cond() or time.perf_counter() > limit) and loop.quit())
+    poll.start(50)
+    if not cond():
+        loop.exec()
+    poll.stop()
+    return cond()
+
+
+wait_until(lambda: window.current_model() is not None, 30)
+window.act_teach.trigger()
+dialog = window.teach
+dialog.set_folder(Path(photos))
+if not wait_until(lambda: dialog.start_button.isEnabled(), 600):
+    print(json.dumps({"error": dialog.found_label.text()}), flush=True)
+    os._exit(0)
+dialog.minutes.setValue(minutes)
+result = {}
+dialog.model_ready.connect(lambda path: result.setdefault("model", str(path)))
+ticker.start()
+t0 = time.perf_counter()
+dialog.start()
+wait_until(lambda: dialog.run is not None and not dialog.run.running() and ticks and ticks[-1] > t0 + 1, minutes * 60 + 300)
+ticker.stop()
+gaps = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:])]
+print(json.dumps({"gaps": gaps, "seconds": time.perf_counter() - t0, "usable": dialog.usable,
+                  "model": result.get("model"), "status": dialog.status.text()}), flush=True)
+os._exit(0)
+"""
+
+
 def child_env(config_home: Path, checkpoint: Path | None) -> dict:
     """The environment for a child: its own settings folder (seeded with the model), a display or offscreen."""
     from PySide6.QtCore import QSettings
@@ -243,6 +299,18 @@ def stalls(work: Path, checkpoint: Path | None, device: str, photos: int) -> dic
     return r
 
 
+def teaching(work: Path, checkpoint: Path | None, photos: int, minutes: float) -> dict:
+    from benchmarks.common import TRAIN
+
+    folder = work / "colour-photos"
+    folder.mkdir()
+    for f in sorted(TRAIN.glob("*.jpg"))[:photos]:
+        (folder / f.name).symlink_to(f)
+    config = work / "teach-config"
+    return run_child(FINETUNE_CHILD, str(folder), str(minutes), str(TICK_MS), env=child_env(config, checkpoint),
+                     timeout=minutes * 60 + 900)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", type=Path, default=None,
@@ -250,6 +318,9 @@ def main() -> None:
     p.add_argument("--photos", type=int, default=20, help="photos in the batch (default 20)")
     p.add_argument("--launches", type=int, default=3, help="fresh launches to time (default 3)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="as the app's --device")
+    p.add_argument("--finetune-photos", type=int, default=100, help="colour photos to teach with (default 100)")
+    p.add_argument("--finetune-minutes", type=float, default=10.0, help="teaching time (default 10; 0: skip)")
+    p.add_argument("--skip-launch-and-batch", action="store_true", help="only (3)")
     args = p.parse_args()
 
     from core.resources import MODELS, default_checkpoint
@@ -264,10 +335,29 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-desktop-"))
     try:
-        runs = launches(work, checkpoint, args.device, args.launches)
-        s = stalls(work, checkpoint, args.device, args.photos)
+        teach = teaching(work, checkpoint, args.finetune_photos, args.finetune_minutes) \
+            if args.finetune_minutes > 0 else None
+        if args.skip_launch_and_batch:
+            runs = s = None
+        else:
+            runs = launches(work, checkpoint, args.device, args.launches)
+            s = stalls(work, checkpoint, args.device, args.photos)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if teach is not None:
+        if teach.get("error"):
+            raise SystemExit(f"the teaching could not start: {teach['error']}")
+        gaps = teach["gaps"]
+        print(f"(3) Teaching {teach['usable']} colour photos for {args.finetune_minutes:g} min (a separate process); "
+              f"{machine()}")
+        print(table([("teaching", teach["seconds"], max(gaps, default=float("nan")), percentile(gaps, 99),
+                      sum(g >= STALL_TARGET_MS for g in gaps), len(gaps), f"< {STALL_TARGET_MS:.0f}")],
+                    ("phase", "wall (s)", "max stall (ms)", "p99 gap (ms)", f">= {STALL_TARGET_MS:.0f} ms", "ticks",
+                     "target max stall")))
+        print(f"result: {teach['status']}")
+        print()
+    if runs is None:
+        return
 
     def row(name, key, fmt=lambda v: v, target=""):
         values = [r[key] for r in runs]
