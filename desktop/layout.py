@@ -81,10 +81,10 @@ class WindowLayout(QMainWindow):
                                              "Take the chosen (added or personal) model off the picker")
         self.act_side = self._action("&Side by side", lambda: self.set_view_mode(SIDE_BY_SIDE), "Ctrl+2",
                                      "Original and colorized next to each other (Ctrl+2)")
-        self.act_split = self._action("S&plit view", lambda: self.set_view_mode(SPLIT), "Ctrl+3",
+        self.act_split = self._action("S&plit", lambda: self.set_view_mode(SPLIT), "Ctrl+3",
                                       "One image, original left of the divider, colour right; drag the divider "
                                       "(Ctrl+3)")
-        self.act_fit = self._action("&Fit to window", lambda: self.set_zoom(FIT), "Ctrl+0",
+        self.act_fit = self._action("&Fit", lambda: self.set_zoom(FIT), "Ctrl+0",
                                     "Show the whole photo (Ctrl+0)")
         self.act_actual = self._action("&100 %", lambda: self.set_zoom(ACTUAL), "Ctrl+1",
                                        "One preview pixel per screen pixel; drag to move around (Ctrl+1)")
@@ -198,7 +198,9 @@ class WindowLayout(QMainWindow):
         self.panel_scroll.setWidgetResizable(True)
         self.panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.panel_scroll.setMinimumWidth(240)
+        # never narrower than its controls need (room kept for the vertical scroll bar): nothing is cut off
+        self.panel_scroll.setMinimumWidth(panel.minimumSizeHint().width() + self.panel_scroll.verticalScrollBar()
+                                          .sizeHint().width() + 4)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
@@ -216,7 +218,7 @@ class WindowLayout(QMainWindow):
     def _model_box(self) -> QGroupBox:
         self.model_combo = QComboBox()
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(12)
+        self.model_combo.setMinimumContentsLength(10)
         self.model_combo.setToolTip("The model that predicts the colours. A change applies from the next photo.")
         self.model_combo.currentIndexChanged.connect(self._model_changed)
         add_model = QToolButton()

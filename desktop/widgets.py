@@ -389,7 +389,8 @@ class PhotoRowDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        lines = (opt.text or "").split("\n", 1) + [""]
+        # Qt hands multi-line item text over with its line breaks as U+2028 (LINE SEPARATOR)
+        lines = (opt.text or "").replace("\u2028", "\n").split("\n", 1) + [""]
         opt.text = ""
         style = opt.widget.style() if opt.widget is not None else None
         if style is not None:

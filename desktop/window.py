@@ -571,6 +571,10 @@ class MainWindow(WindowLayout):
         self.list_stack.setCurrentIndex(1 if n else 0)
         done = sum(self._items[p].data(_STATE_ROLE) in (DONE, SKIPPED) for p in self._items)
         self.list_count.setText(f"{n} photo(s), {done} colorized in the output folder" if n else "No photos yet")
+        if self._batch is None:  # the bar tells how much of the list is colorized in the output folder now
+            self.progress.setRange(0, max(n, 1))
+            self.progress.setValue(done)
+            self.progress.setFormat("%v of %m colorized" if n else "")
         if n and self.photo_list.currentItem() is None:
             self.photo_list.setCurrentRow(0)
         self.reopen_button.setVisible(not n and bool(self._last_list()[0]))
@@ -596,7 +600,7 @@ class MainWindow(WindowLayout):
         if item is None:
             return
         item.setData(_STATE_ROLE, state)
-        words = {WAITING: "waiting", DONE: "done", SKIPPED: "done earlier (kept as it was)", FAILED: "failed"}[state]
+        words = {WAITING: "waiting", DONE: "done", SKIPPED: "done earlier", FAILED: "failed"}[state]
         if state == FAILED and message:
             words = f"failed — {short_reason(message, path)}"
         n_hints = len(self.hint_store.get(path))
@@ -1058,10 +1062,14 @@ class MainWindow(WindowLayout):
         else:
             c["processed"] += 1
             self._measure_photo_time()
+        done = sum(self._items[p].data(_STATE_ROLE) in (DONE, SKIPPED) for p in self._items)
+        self.list_count.setText(f"{self.photo_list.count()} photo(s), {done} colorized in the output folder")
         finished = c["processed"] + c["skipped"]
         self.progress.setValue(finished)
         left = c["todo"] - c["processed"]  # still to colorize: photos done earlier are skipped in no time
-        if left > 0 and self._per_photo is not None and not (self._batch and self._batch.cancelled):
+        if self._closing:
+            pass  # the line says the app is finishing the photo in hand
+        elif left > 0 and self._per_photo is not None and not (self._batch and self._batch.cancelled):
             self.eta_label.setText(f"{finished} of {c['total']} — {eta_text(self._per_photo * left)}")
         elif left > 0:
             self.eta_label.setText(f"{finished} of {c['total']}")

@@ -148,7 +148,11 @@ def test_at_800_by_600_every_control_is_visible_and_usable_and_recovers_when_the
     assert len(controls) >= 12
     for c in controls:
         assert c.width() >= min(c.minimumSizeHint().width(), 60) and c.height() >= c.minimumSizeHint().height() - 2, c
+        shown = c.visibleRegion().boundingRect()
+        assert shown.width() >= c.width() - 1, f"{c.objectName() or c.text() if hasattr(c, 'text') else c} is cut off"
     assert w.viewer.height() >= 300 and w.photo_list.width() >= 190
+    panel = w.panel_scroll  # the control panel: as wide as its controls need, nothing cut off at its right edge
+    assert panel.widget().minimumSizeHint().width() <= panel.viewport().width()
     w.splitter.setSizes([120, 560, 120])
     w.resize(1280, 860)
     qtbot.waitUntil(lambda: w.width() == 800 or w.photo_list.width() >= 230, timeout=5_000)
