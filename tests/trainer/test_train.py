@@ -62,6 +62,8 @@ def _assert_artefacts(run, epochs):
 
 def test_stage1_writes_every_artefact(stage1):
     _assert_artefacts(stage1, 2)
+    losses = [float(r["loss"]) for r in _rows(stage1 / "steps.csv")]
+    assert sum(losses[-3:]) < sum(losses[:3])  # it learns: the last steps' loss is below the first ones'
     last = load_checkpoint(stage1 / "last.safetensors")
     assert last.card["epochs_done"] == 2 and last.card["stage"].startswith("pretrain")
     assert "valid_loss" in last.card["validation"]
@@ -79,6 +81,8 @@ def test_stage2_gan_writes_every_artefact_and_logs_both_players(stage1, photos, 
     assert json.loads((run / "config.json").read_text())["channels_last"] is False
     steps = _rows(run / "steps.csv")
     assert {"loss_d", "loss_g_adv", "loss_l1", "d_real", "d_fake", "ada_p"} <= set(steps[0])
+    for row in steps:  # G's loss is the adversarial term plus lambda (100) times L1, at every step
+        assert float(row["loss"]) == pytest.approx(float(row["loss_g_adv"]) + 100 * float(row["loss_l1"]), rel=1e-4)
     assert load_checkpoint(run / "last.safetensors").card["stage"].startswith("gan")
 
 
