@@ -102,26 +102,32 @@ def apply_hints(lightness: np.ndarray, ab: np.ndarray, hints: list[Hint], photo_
     the hints' colours spread over their regions; lightness is the photo's L* at the same h x w."""
     if not hints:
         return ab
-    import torch
-    import torch.nn.functional as F
-
     h, w = ab.shape[1:]
     gh, gw = max(h // GRID_DIVISOR, 1), max(w // GRID_DIVISOR, 1)
-    small = lambda x: F.adaptive_avg_pool2d(torch.from_numpy(np.ascontiguousarray(x, np.float32))[None], (gh, gw))[0]
-    l_grid, ab_grid = small(lightness[None])[0].numpy(), small(ab).numpy()
+    l_grid, ab_grid = _area_mean(lightness[None], (gh, gw))[0], _area_mean(ab, (gh, gw))
     fixed = np.zeros((gh, gw), bool)
     target = np.zeros((2, gh, gw), np.float32)
     for hint in hints:
         gx = min(int(hint.x * gw / photo_size[0]), gw - 1)
         gy = min(int(hint.y * gh / photo_size[1]), gh - 1)
         a, b = hint.ab
-        ys, xs = slice(max(gy - HINT_RADIUS, 0), gy + HINT_RADIUS + 1), slice(max(gx - HINT_RADIUS, 0), gx + HINT_RADIUS + 1)
+        ys = slice(max(gy - HINT_RADIUS, 0), gy + HINT_RADIUS + 1)
+        xs = slice(max(gx - HINT_RADIUS, 0), gx + HINT_RADIUS + 1)
         near = np.abs(l_grid[ys, xs] - l_grid[gy, gx]) < 2 * SIGMA_L  # the disc stays on the point's side of an edge
         fixed[ys, xs] |= near
         target[0, ys, xs] = np.where(near, a, target[0, ys, xs])
         target[1, ys, xs] = np.where(near, b, target[1, ys, xs])
     delta = _propagate(l_grid, np.where(fixed, target - ab_grid, 0.0), fixed)
     return ab + _guided_upsample(delta, l_grid, np.asarray(lightness, np.float32))
+
+
+def _area_mean(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """C x H x W averaged down to C x size (each output cell the mean of its area)."""
+    import torch
+    import torch.nn.functional as F
+
+    t = torch.from_numpy(np.ascontiguousarray(x, np.float32))[None]
+    return F.adaptive_avg_pool2d(t, size)[0].numpy()
 
 
 def _guided_upsample(delta: np.ndarray, l_grid: np.ndarray, lightness: np.ndarray) -> np.ndarray:
