@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
                                QLabel, QLineEdit, QListWidget, QMainWindow, QProgressBar, QPushButton, QScrollArea,
                                QSplitter, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
-from desktop.widgets import (ACTUAL, FIT, SIDE_BY_SIDE, SPLIT, CompareView, ElidedLabel, PhotoRowDelegate,
-                             ResettableSlider)
+from desktop.widgets import (ACTUAL, FIT, SIDE_BY_SIDE, SPLIT, CompareView, ElidedLabel, FitWidthPicture,
+                             PhotoRowDelegate, ResettableSlider)
 
 RENDER_SIZES = [(128, "128 — fastest"), (192, "192 — fast"), (256, "256 — balanced"),
                 (384, "384 — more detail"), (512, "512 — most detail, slowest")]
@@ -226,11 +226,10 @@ class WindowLayout(QMainWindow):
         self.model_summary = QLabel("")
         self.model_summary.setWordWrap(True)
         self.model_summary.setToolTip("What the model is good for, and what to watch out for")
-        self.model_strip = QLabel()
+        self.model_strip = FitWidthPicture(max_height=56)  # the panel must fit an 800x600 window
         self.model_strip.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.model_strip.setToolTip("The bundled sample photos, colorized by this model: original above, "
                                     "colour below")
-        self.model_strip.setMinimumHeight(0)
         self.model_details = QPushButton("Details…")
         self.model_details.setToolTip("The model's full card: how it was trained and measured")
         self.model_details.clicked.connect(self.show_model_details)
@@ -265,6 +264,7 @@ class WindowLayout(QMainWindow):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(add_model)
+        model_row.addWidget(self.model_details)
         sat_row = QHBoxLayout()
         sat_row.addWidget(self.saturation, 1)
         sat_row.addWidget(self.saturation_label)
@@ -273,11 +273,11 @@ class WindowLayout(QMainWindow):
         warm_row.addWidget(self.warmth_label)
         box = QGroupBox("Model and colour")
         form = QFormLayout(box)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        form.addRow("Model:", model_row)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        # labels beside their fields even in a narrow panel: the box must fit an 800x600 window unscrolled
+        form.addRow(model_row)  # the box is titled "Model and colour": no label, so it fits one line
         form.addRow(self.model_summary)
         form.addRow(self.model_strip)
-        form.addRow("", self.model_details)
         form.addRow("Render size:", self.render_combo)
         form.addRow("Saturation:", sat_row)
         form.addRow("Warmth:", warm_row)

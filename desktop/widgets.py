@@ -374,6 +374,54 @@ class ElidedLabel(QLabel):
         super().setText(shown)
 
 
+class FitWidthPicture(QLabel):
+    """A picture scaled to the label's width (its height follows, up to max_height); it never makes the window
+    wider."""
+
+    def __init__(self, max_height: int = 1_000_000, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.max_height = max_height
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self._source = QPixmap()
+
+    def set_picture(self, picture: QPixmap) -> None:
+        self._source = picture
+        self._rescale()
+        self.updateGeometry()
+
+    def clear_picture(self) -> None:
+        self._source = QPixmap()
+        self.clear()
+        self.updateGeometry()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return not self._source.isNull()
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        if self._source.isNull():
+            return 0
+        return min(round(width * self._source.height() / self._source.width()), self.max_height)
+
+    def sizeHint(self) -> QSize:
+        width = min(self._source.width(), 320)
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, 0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if not self._source.isNull():
+            super().setPixmap(self._source.scaled(max(self.width(), 1), self.heightForWidth(self.width()),
+                                                  Qt.AspectRatioMode.KeepAspectRatio,
+                                                  Qt.TransformationMode.SmoothTransformation))
+
+
 class PhotoRowDelegate(QStyledItemDelegate):
     """List rows of one fixed height: the thumbnail, the file name and the photo's state on two lines, each cut
     with "…" to the list's width (a long name or a failure reason never widens the list or wraps a row)."""

@@ -281,7 +281,7 @@ class MainWindow(WindowLayout):
     def _show_card(self) -> None:
         """The chosen model in plain words: its summary and its before/after strip; the card behind Details…"""
         model = self.current_model()
-        self.model_strip.clear()
+        self.model_strip.clear_picture()
         self.model_strip.setVisible(False)
         self.model_details.setEnabled(model is not None)
         if model is None:
@@ -297,8 +297,7 @@ class MainWindow(WindowLayout):
         if strip is not None:
             pix = QPixmap(str(strip))
             if not pix.isNull():
-                width = max(self.panel_scroll.viewport().width() - 40, 160)
-                self.model_strip.setPixmap(pix.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation))
+                self.model_strip.set_picture(pix)
                 self.model_strip.setVisible(True)
 
     def show_model_details(self) -> None:

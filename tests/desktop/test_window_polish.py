@@ -220,7 +220,7 @@ def test_every_bundled_model_has_a_summary_and_a_before_after_strip():
 
     for path in resources.bundled_checkpoints():
         summary = model_summary(read_colorizer_card(path))
-        assert summary != "No description." and len(summary) < 300, path
+        assert summary != "No description." and len(summary) < 160, path  # short: it must fit the 800x600 panel
         assert model_strip(path) is not None, path
 
 
