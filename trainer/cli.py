@@ -36,7 +36,8 @@ def training_options(f):
         click.option("--seed", default=0, show_default=True),
         click.option("--ema", default=0.0, show_default=True,
                      help="Export an exponential moving average of the weights with this decay (e.g. 0.999); 0: off."),
-        click.option("--final-size", type=int, help="Progressive resizing: train the last --final-epochs at this size."),
+        click.option("--final-size", type=int,
+                     help="Progressive resizing: train the last --final-epochs at this size."),
         click.option("--final-epochs", default=0, show_default=True),
     ]
     for opt in reversed(opts):
@@ -117,6 +118,8 @@ def gan(**kw) -> None:
 @click.option("--holdout", "val_fraction", default=0.2, show_default=True,
               help="Share of the photos held out to pick the best model and stop early.")
 @click.option("--patience", default=3, show_default=True, help="Epochs without improvement before stopping.")
+@click.option("--freeze-bn/--train-bn", default=True, show_default=True,
+              help="Keep the starting model's BatchNorm statistics (they are worse estimated from a few photos).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--threads", type=int, help="torch CPU threads (default: torch's choice).")
 @click.option("--cache", type=_dir, help="Where to keep the decoded Lab store.")
@@ -164,7 +167,8 @@ def resume(run_dir: Path) -> None:
               help="Classification models: read the colour out at this temperature instead of the model's own.")
 @click.option("--prior-boost", type=float,
               help="Classification models: boost rare colours by their class weight to this power (0: as trained).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as JSON.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results as JSON.")
 @click.option("--grid", type=click.Path(dir_okay=False, path_type=Path),
               help="Save a gray | predicted | real sheet of the first photos as an image.")
 def eval_(checkpoint: Path, data: Path, render_size: int, device: str, limit: int | None, saturation: float,

@@ -67,6 +67,7 @@ class RunConfig:
     minutes: float = 0.0  # the wall-time budget (0: none, the epochs decide)
     patience: int = 3  # epochs without a better holdout score before stopping early (0: never)
     colour_only: bool = False  # leave out black-and-white, sepia and tinted photos (trainer.data.colour_test)
+    freeze_bn: bool = False  # BatchNorm keeps the starting model's statistics (few photos, small batches)
     summary: str = ""  # one or two plain sentences for the model's card (what the app shows)
     background: bool = False  # run at low CPU priority (the app's fine-tune, beside the person's work)
     argv: list[str] = field(default_factory=list)

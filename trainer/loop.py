@@ -45,7 +45,8 @@ _NOT_WITHIN_PSNR = 1e6  # larger than any delta_cf (colourfulness is < 200)
 def best_rule(cfg: RunConfig, init_psnr: float | None):
     """Score to minimise for best.safetensors, as a function of a metrics.csv row.
 
-    pretrain and finetune: the validation loss (the objective itself; for finetune, on the held-out photos). gan: L1 always prefers grayish colour, so instead
+    pretrain and finetune: the validation loss (the objective itself; for finetune, on the held-out photos).
+    gan: L1 always prefers grayish colour, so instead
     the colourfulness gap to the truth (delta_cf), among epochs whose PSNR stays within 0.5 dB of the
     starting model's (the vivid-model targets). Until an epoch does, the one that lost the least PSNR is
     best, so a run always leaves a best.safetensors (a real 2-epoch CPU run lost 2 dB in both epochs).
@@ -294,6 +295,10 @@ class Trainer:
         cfg, state = self.cfg, self.state
         self.train_ds.epoch, self.train_ds.size = epoch, cfg.size_at(epoch)
         self.generator.train()
+        if cfg.freeze_bn:
+            for m in self.generator.modules():
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                    m.eval()
         order = epoch_order(len(self.train_ds), epoch, cfg.seed, True, self.rank, self.world)
         bar = tqdm(total=self.batches_per_epoch, initial=state.batch, desc=f"[{epoch + 1}/{cfg.epochs}]",
                    disable=not distributed.is_main(), dynamic_ncols=True)
@@ -341,7 +346,8 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self, model) -> dict[str, float]:
-        """valid_loss (stage 1's loss: L1 for a regression head, so also in stage 2), PSNR, colourfulness and delta_cf over the validation set."""
+        """valid_loss (stage 1's loss: L1 for a regression head, so also in stage 2), PSNR, colourfulness and
+        delta_cf over the validation set."""
         from trainer.data import batches, epoch_order
         from trainer.metrics import ColourStats, lab_batch_to_rgb
         from trainer.supervised import generator_loss

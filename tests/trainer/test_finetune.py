@@ -92,3 +92,23 @@ def test_a_killed_finetune_resumes_and_finishes(family, tmp_path, tiny_checkpoin
     assert card["finetune"]["minutes"] >= 0.3  # the budget counts the time before the kill too
     config = json.loads((run / "config.json").read_text())
     assert config["stage"] == "finetune" and config["colour_only"] is True
+
+
+def test_finetune_keeps_the_starting_models_batchnorm_statistics(family, tmp_path, tiny_checkpoint):
+    import torch
+
+    def bn_stats(model):
+        return [(m.running_mean.clone(), m.running_var.clone()) for m in model.modules()
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+    start = bn_stats(load_checkpoint(tiny_checkpoint).model)
+    assert start
+    for flag, kept in (("--freeze-bn", True), ("--train-bn", False)):
+        run = tmp_path / flag
+        r = _finetune("--init", tiny_checkpoint, "--data", family, "--out", run, "--minutes", "0.1", "--patience",
+                      "1", flag, *TINY, "--cache", tmp_path / "cache")
+        assert r.exit_code == 0, r.output
+        after = bn_stats(load_checkpoint(run / "last.safetensors").model)
+        same = all(torch.allclose(a[0], b[0], atol=1e-3) and torch.allclose(a[1], b[1], rtol=1e-2)
+                   for a, b in zip(start, after))
+        assert same == kept, flag
