@@ -3,13 +3,13 @@ hint's a*b* there (its own lightness stays), and the change spreads over the reg
 
 The method, chosen by measurement (benchmarks/hints.py, RESULTS.md): edge-aware propagation of the correction,
 after Levin, Lischinski & Weiss 2004 ("Colorization using optimization"), with the model's prediction as the prior.
-On a coarse grid (a quarter of the render size), the correction d = hint colour - predicted colour is fixed at each hint and
-spreads to minimise
+On a coarse grid (a quarter of the render size), the correction d = hint colour - predicted colour is fixed at
+each hint and spreads to minimise
 
     sum over neighbours r, s of  w_rs (d_r - d_s)^2   +   mu * sum over pixels of  d_r^2,
 
 with w_rs = exp(-(L_r - L_s)^2 / (2 sigma^2)): the correction flows freely across similar lightness and hardly at
-all across an edge, and the small mu lets it fade far from any hint, where the prediction stays as it was. One
+all across an edge, and mu lets it fade away from the hints, where the prediction stays as it was. One
 sparse linear solve per photo; a photo without hints never reaches this module.
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 SIGMA_L = 4.0  # lightness difference (L*) at which neighbours stop sharing a correction
-MU = 2e-5  # pull of the correction back to 0 (the prediction): it fades over ~1/sqrt(MU) = 220 grid cells
+MU = 1e-3  # pull of the correction back to 0 (the prediction): it fades over ~1/sqrt(MU) = 32 grid cells
 HINT_RADIUS = 1  # grid pixels around a hint that are fixed to its colour
 GRID_DIVISOR = 4  # the grid is the render size divided by this: 64 x 64 at 256 (measured: as good as 128 x 128, faster)
 
