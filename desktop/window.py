@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QDesktopServices, QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDialog, QLabel, QListWidgetItem, QMenu,
-                               QMessageBox, QPlainTextEdit, QTextBrowser, QVBoxLayout)
+                               QMessageBox, QPlainTextEdit, QTextBrowser, QVBoxLayout, QWidget)
 
 from core import resources
 from core.checkpoint import CheckpointError
@@ -309,20 +309,10 @@ class MainWindow(WindowLayout):
             text = card_markdown(model, read_colorizer_card(model))
         except CheckpointError as e:
             text = str(e)
-        dialog = QDialog(self)
-        dialog.setWindowTitle(f"Model card — {model.name}")
         view = QTextBrowser()
         view.setOpenExternalLinks(True)
         view.setMarkdown(text)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(dialog.reject)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(view)
-        layout.addWidget(buttons)
-        dialog.resize(760, 640)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.details_dialog = dialog
-        dialog.show()
+        self.details_dialog = _show_text_dialog(self, f"Model card — {model.name}", [view], (760, 640))
 
     def add_model(self, path: Path) -> None:
         """Add a .safetensors checkpoint to the picker and select it; a CheckpointError if it cannot colorize."""
@@ -1108,21 +1098,11 @@ class MainWindow(WindowLayout):
 
     def _show_failures(self, head: str, outcome: BatchOutcome) -> None:
         """Every failure with its reason, readable and copyable as it is (no "Show Details" to find)."""
-        dialog = QDialog(self)
-        dialog.setWindowTitle(APPLICATION)
         text = QPlainTextEdit("\n".join(msg for _, msg in outcome.failed) or outcome.error)
         text.setReadOnly(True)
         text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
-        buttons.accepted.connect(dialog.accept)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(QLabel(f"{head}.\nThese photos were not colorized (your originals are unchanged):"))
-        layout.addWidget(text)
-        layout.addWidget(buttons)
-        dialog.resize(640, 320)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.failures_box = dialog
-        dialog.show()
+        head_label = QLabel(f"{head}.\nThese photos were not colorized (your originals are unchanged):")
+        self.failures_box = _show_text_dialog(self, APPLICATION, [head_label, text], (640, 320))
 
     def batch_running(self) -> bool:
         return self._batch is not None
@@ -1202,6 +1182,22 @@ class MainWindow(WindowLayout):
                           f"<p><b>Models</b></p><ul>{models}</ul>"
                           f"<p><b>Settings</b> are kept in {self.settings.fileName()}</p>"
                           "<p>Code: Apache-2.0. Built on PyTorch, fastai, timm, Qt (PySide6), Pillow.</p>")
+
+
+def _show_text_dialog(parent: QWidget, title: str, widgets: list[QWidget], size: tuple[int, int]) -> QDialog:
+    """A non-modal window of the given widgets above a Close button; it deletes itself when closed."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(title)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    for widget in widgets:
+        layout.addWidget(widget)
+    layout.addWidget(buttons)
+    dialog.resize(*size)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
 
 
 def _data_dir(settings: QSettings) -> Path:

@@ -99,12 +99,18 @@ def test_delete_removes_the_selected_photo_and_the_batch_leaves_it_out(qtbot, ma
     assert photos[1].exists()  # the file itself is never touched
 
 
+def _colorized(qtbot, make_window, model, folder, n):
+    """A window whose list holds n new photos of folder, all colorized by one batch."""
+    make_photos(folder, n)
+    w = make_window(model=model, start=True)
+    add_and_wait(qtbot, w, [folder])
+    run_batch(qtbot, w)
+    return w
+
+
 def test_the_context_menu_offers_remove_show_original_and_open_output(qtbot, make_window, tmp_path,
                                                                        tiny_checkpoint, monkeypatch):
-    make_photos(tmp_path / "in", 2)
-    w = make_window(model=tiny_checkpoint, start=True)
-    add_and_wait(qtbot, w, [tmp_path / "in"])
-    run_batch(qtbot, w)
+    w = _colorized(qtbot, make_window, tiny_checkpoint, tmp_path / "in", 2)
     rect = w.photo_list.visualItemRect(w.photo_list.item(0))
     w._photo_menu(rect.center())
     texts = [a.text() for a in w.photo_menu.actions() if a.text()]
@@ -121,10 +127,7 @@ def test_the_context_menu_offers_remove_show_original_and_open_output(qtbot, mak
 
 def test_open_output_folder_without_a_file_manager_shows_the_path_to_copy(qtbot, make_window, tmp_path,
                                                                           tiny_checkpoint, monkeypatch):
-    make_photos(tmp_path / "in", 1)
-    w = make_window(model=tiny_checkpoint, start=True)
-    add_and_wait(qtbot, w, [tmp_path / "in"])
-    run_batch(qtbot, w)
+    w = _colorized(qtbot, make_window, tiny_checkpoint, tmp_path / "in", 1)
     monkeypatch.setattr("desktop.window.QDesktopServices.openUrl", lambda url: False)
     w.open_output_button.click()
     box = w.open_failed_box
