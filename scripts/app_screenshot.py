@@ -36,6 +36,7 @@ def wait_for(signal, seconds: float = 300) -> None:
 
 def main(out: Path) -> None:
     app = QApplication([])
+    from desktop.widgets import SPLIT
     from desktop.window import MainWindow
     from desktop.workers import Engine
 
@@ -44,7 +45,7 @@ def main(out: Path) -> None:
                        engine=Engine("cpu"))
         w.resize(1280, 820)
         w.show()
-        w.set_output_dir(Path(tmp) / "colorized")
+        w.set_output_dir(Path(tmp) / "Shoebox (colorized)")
         w.add_paths([SAMPLES])
         wait_for(w.photos_listed)
         w.start_engine()
@@ -55,6 +56,7 @@ def main(out: Path) -> None:
         row = sorted(p.name for p in SAMPLES.glob("*.jpg")).index(SHOWN)
         w.photo_list.setCurrentRow(row)
         wait_for(w.preview_ready)
+        w.set_view_mode(SPLIT)  # one large picture, original left of the line, colour right: a wide photo fills it
         for _ in range(20):
             app.processEvents()
         w.grab().save(str(out))
