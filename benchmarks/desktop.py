@@ -212,9 +212,11 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.app import start
 
-photos, minutes, tick_ms = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+photos, minutes, tick_ms, stall_ms = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 window = start(["--device", "cpu"])
 app = QApplication.instance()
+engine = []
+window.engine_ready.connect(engine.append)
 ticks = []
 ticker = QTimer()
 ticker.setTimerType(Qt.TimerType.PreciseTimer)
@@ -234,7 +236,9 @@ def wait_until(cond, seconds):
 
 wait_until(lambda: window.current_model() is not None, 30)
 # The engine's own start (torch import, model load) is measured in (2); here only the teaching.
-wait_until(lambda: window._engine_state == "ready", 300)
+if not wait_until(lambda: engine, 300):
+    print(json.dumps({"error": "the engine did not load in 300 s"}), flush=True)
+    os._exit(0)
 window.act_teach.trigger()
 dialog = window.teach
 dialog.set_folder(Path(photos))
@@ -250,15 +254,17 @@ dialog.start()
 wait_until(lambda: dialog.run is not None and not dialog.run.running() and ticks and ticks[-1] > t0 + 1, minutes * 60 + 300)
 ticker.stop()
 gaps = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:])]
-stalls_at = [round(a - t0, 2) for a, b in zip(ticks, ticks[1:]) if (b - a) * 1000 >= 100]
+stalls_at = [round(a - t0, 2) for a, b in zip(ticks, ticks[1:]) if (b - a) * 1000 >= stall_ms]
 print(json.dumps({"gaps": gaps, "stalls_at": stalls_at, "seconds": time.perf_counter() - t0, "usable": dialog.usable,
+                  "settings": window.settings.fileName(),
                   "model": result.get("model"), "status": dialog.status.text()}), flush=True)
 os._exit(0)
 """
 
 
 def child_env(config_home: Path, checkpoint: Path | None) -> dict:
-    """The environment for a child: its own settings folder (seeded with the model), a display or offscreen."""
+    """The environment for a child: its own settings and data folders (settings seeded with the model), a display
+    or offscreen."""
     from PySide6.QtCore import QSettings
 
     from desktop import APPLICATION, ORGANIZATION
@@ -269,7 +275,8 @@ def child_env(config_home: Path, checkpoint: Path | None) -> dict:
         s.setValue("user_models", [str(checkpoint)])
         s.setValue("model", str(checkpoint))
         s.sync()
-    env = dict(os.environ, XDG_CONFIG_HOME=str(config_home))
+    # settings and data (hints, personal models) both stay in the work folder, never the user's own
+    env = dict(os.environ, XDG_CONFIG_HOME=str(config_home), XDG_DATA_HOME=str(config_home / "data"))
     if not (env.get("QT_QPA_PLATFORM") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
         env["QT_QPA_PLATFORM"] = "offscreen"
     return env
@@ -310,8 +317,11 @@ def teaching(work: Path, checkpoint: Path | None, photos: int, minutes: float) -
     for f in sorted(TRAIN.glob("*.jpg"))[:photos]:
         (folder / f.name).symlink_to(f)
     config = work / "teach-config"
-    return run_child(FINETUNE_CHILD, str(folder), str(minutes), str(TICK_MS), env=child_env(config, checkpoint),
-                     timeout=minutes * 60 + 900)
+    r = run_child(FINETUNE_CHILD, str(folder), str(minutes), str(TICK_MS), str(STALL_TARGET_MS),
+                  env=child_env(config, checkpoint), timeout=minutes * 60 + 900)
+    if not r.get("error"):
+        check_settings_isolated(r, config)
+    return r
 
 
 def main() -> None:

@@ -45,8 +45,8 @@ def recovery(colorizer, files: list[Path], counts: list[int], seed: int) -> list
     rows = {n: {"psnr": [], "ciede": [], "cf": []} for n in counts}
     cf_true = []
     for i, f in enumerate(files):
-        truth = np.asarray(open_rgb(f))
-        photo = photo_from_image(open_rgb(f))
+        image = open_rgb(f)
+        truth, photo = np.asarray(image), photo_from_image(image)
         cf_true.append(metrics.colourfulness(truth))
         points = random_hints(truth, max(counts), np.random.default_rng(seed * 100_003 + i))
         for n in counts:

@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Sequence
 
 from core.decode import DEFAULT_MAX_MEGAPIXELS, not_regular, sniff
 from core.errors import one_line
-from core.files import part_owner, part_prefix, process_alive
+from core.files import part_owner, part_prefix, process_alive, resolved_path
 from core.output_map import OutputMap
 from core.images import IMAGE_SUFFIXES, ImageError, Photo, load_photo, output_suffix, save_atomic
 
@@ -38,8 +38,8 @@ def check_destination(job: Job) -> None:
     """Refuse to write through a symlink or anywhere outside the output folder (e.g. via a symlinked subfolder)."""
     if job.dst.is_symlink():
         raise UnsafeOutput(f"{job.dst}: is a symlink; the tool never writes through one")
-    root = _resolved(job.root)
-    parent = _resolved(job.dst.parent)
+    root = resolved_path(job.root)
+    parent = resolved_path(job.dst.parent)
     if parent != root and root not in parent.parents:
         raise UnsafeOutput(f"{job.dst}: resolves outside the output folder {job.root} (a symlinked folder?)")
 
@@ -83,7 +83,7 @@ def _walk(folder: Path, exclude: Path | None, notes: list[tuple[Path, str]] | No
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in JUNK_FOLDERS and
-                             _resolved(here / d) != exclude)
+                             resolved_path(here / d) != exclude)
         for f in sorted(filenames):
             if f.startswith(".") or f.lower() in JUNK_FILES:
                 continue
@@ -118,13 +118,6 @@ def find_photos(folder: str | os.PathLike) -> list[Path]:
     return [folder] if folder.is_file() else list(_walk(folder, exclude=None))
 
 
-def _resolved(p: Path) -> Path:
-    try:
-        return p.resolve()
-    except (OSError, RuntimeError):  # e.g. a symlink loop
-        return p.absolute()
-
-
 @dataclass
 class Plan:
     """What a batch will do: jobs, the inputs refused (failed, with the reason), the entries skipped with a
@@ -143,7 +136,7 @@ def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> Plan:
     straight in, others in a subfolder named after them); photos given one by one land at the top.
     """
     out_dir = Path(out_dir)
-    out_real = _resolved(out_dir)
+    out_real = resolved_path(out_dir)
     output_map = OutputMap.load(out_dir)
     pairs: list[tuple[Path, Path, str]] = []  # (src, path relative to out_dir before the suffix change, key)
     notes: list[tuple[Path, str]] = []
@@ -154,15 +147,15 @@ def plan(inputs: Sequence[Path], out_dir: Path, fmt: str = "keep") -> Plan:
                       for f in _walk(inp, out_real, notes)]
         else:
             pairs.append((inp, Path(inp.name), inp.name))
-    sources = {_resolved(src) for src, _, _ in pairs}
+    sources = {resolved_path(src) for src, _, _ in pairs}
     jobs, refused, seen_src, seen_dst = [], [], set(), {}
     for src, rel, key in pairs:
-        real = _resolved(src)
+        real = resolved_path(src)
         if real in seen_src:
             continue  # the same file listed twice
         seen_src.add(real)
         dst = out_dir / rel.with_suffix(output_suffix(src, fmt))
-        dst_real = _resolved(dst)
+        dst_real = resolved_path(dst)
         if dst_real in sources:
             refused.append((src, f"{src}: its output path {dst} is an input file; choose another output folder"))
         elif dst_real in seen_dst:
@@ -288,7 +281,7 @@ def _colorize(colorizer, batch: list[tuple[Job, Photo]], writer: ThreadPoolExecu
     """The model stage: predict a batch's colour and hand each photo to the writer; a future per photo."""
     try:
         lightness = [photo.lightness for _, photo in batch]
-        abs_ = colorizer.predict_ab(lightness, hints) if any(hints) else colorizer.predict_ab(lightness)
+        abs_ = colorizer.predict_ab(lightness, hints)
     except Exception as e:  # a model failure must not lose the rest of the batch
         return [_resolved_future((f"{job.src}: colorizing failed ({one_line(e)})", None)) for job, _ in batch]
     return [writer.submit(_write, job, photo, ab) for (job, photo), ab in zip(batch, abs_)]

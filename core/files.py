@@ -1,4 +1,5 @@
-"""Atomic file writes: every file this project writes appears whole under its final name, or not at all."""
+"""Files: atomic writes (every file this project writes appears whole under its final name, or not at all) and
+resolved paths."""
 
 from __future__ import annotations
 
@@ -85,3 +86,11 @@ def write_bytes_atomic(dst: str | os.PathLike, data: bytes) -> Path:
 
 def write_text_atomic(dst: str | os.PathLike, text: str) -> Path:
     return write_bytes_atomic(dst, text.encode())
+
+
+def resolved_path(p: str | os.PathLike) -> Path:
+    """The real path of p, or its absolute path where it cannot be resolved (e.g. a symlink loop)."""
+    try:
+        return Path(p).resolve()
+    except (OSError, RuntimeError):
+        return Path(p).absolute()

@@ -89,6 +89,13 @@ def load_hints_file(path: str | os.PathLike) -> dict[str, list[Hint]]:
     return hints
 
 
+def scale_hints(hints: list[Hint], photo_size: tuple[int, int], size: tuple[int, int]) -> list[Hint]:
+    """The hints of a photo of photo_size moved to a scaled copy of it of the given size (e.g. a preview)."""
+    (w, h), (sw, sh) = photo_size, size
+    return [Hint(min(round(hint.x * sw / w), sw - 1), min(round(hint.y * sh / h), sh - 1), hint.color)
+            for hint in hints]
+
+
 def check_inside(hints: list[Hint], size: tuple[int, int], where: str) -> None:
     """HintsError when a hint lies outside an upright photo of size (width, height)."""
     for i, h in enumerate(hints):
@@ -153,26 +160,18 @@ def _guided_upsample(delta: np.ndarray, l_grid: np.ndarray, lightness: np.ndarra
 
 def _propagate(l_grid: np.ndarray, known: np.ndarray, fixed: np.ndarray) -> np.ndarray:
     """The correction (2 x gh x gw) that equals `known` where fixed and minimises the energy above elsewhere."""
-    from scipy.sparse import coo_matrix, diags
+    from scipy.sparse import identity
+    from scipy.sparse.csgraph import laplacian as graph_laplacian
     from scipy.sparse.linalg import splu
+    from skimage.graph import pixel_graph
 
-    gh, gw = l_grid.shape
-    n = gh * gw
-    idx = np.arange(n).reshape(gh, gw)
-    rows, cols, weights = [], [], []
-    flat_l = l_grid.reshape(-1)
-    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each neighbour pair once: right, down and both diagonals
-        a = idx[:gh - dy, max(-dx, 0):gw - max(dx, 0)]
-        b = idx[dy:, max(dx, 0):gw + min(dx, 0)]
-        diff = flat_l[a.ravel()] - flat_l[b.ravel()]
-        wgt = np.exp(-diff**2 / (2 * SIGMA_L**2)) / (1.0 if dx == 0 or dy == 0 else np.sqrt(2))
-        rows += [a.ravel(), b.ravel()]
-        cols += [b.ravel(), a.ravel()]
-        weights += [wgt, wgt]
-    w_mat = coo_matrix((np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)).tocsr()
-    laplacian = diags(np.asarray(w_mat.sum(1)).ravel()) - w_mat
+    (gh, gw), n = l_grid.shape, l_grid.size
+    # the 8-neighbour grid, each edge weighted by w_rs (divided by its length, so diagonals count for less)
+    w_mat, _ = pixel_graph(l_grid, connectivity=2,
+                           edge_function=lambda a, b, dist: np.exp(-(a - b) ** 2 / (2 * SIGMA_L**2)) / dist)
+    laplacian = graph_laplacian(w_mat.tocsr()).tocsr()
     free = ~fixed.ravel()
-    system = (laplacian + MU * diags(np.ones(n)))[free][:, free].tocsc()
+    system = (laplacian + MU * identity(n))[free][:, free].tocsc()
     coupling = laplacian[free][:, ~free]
     solve = splu(system).solve
     out = np.zeros((2, n), np.float64)

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.files import write_text_atomic
+from core.files import resolved_path, write_text_atomic
 
 MAP_FILE = ".shoebox-colorizer.json"
 _VERSION = 1
@@ -42,7 +42,7 @@ class OutputMap:
 
     def subfolder(self, folder: Path) -> str:
         """The subfolder an input folder's photos go to, choosing one now if it has none yet."""
-        key = str(_resolved(folder))
+        key = str(resolved_path(folder))
         if key not in self.folders:
             taken = set(self.folders.values())
             if "" not in taken:
@@ -63,10 +63,3 @@ class OutputMap:
         write_text_atomic(self.out_dir / MAP_FILE,
                           json.dumps({"version": _VERSION, "folders": self.folders}, indent=1, ensure_ascii=False))
         self._recorded = dict(self.folders)
-
-
-def _resolved(p: Path) -> Path:
-    try:
-        return Path(p).resolve()
-    except (OSError, RuntimeError):
-        return Path(p).absolute()

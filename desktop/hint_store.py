@@ -45,9 +45,6 @@ class HintStore:
             entry["colorized_with"] = list(entry["hints"])
             self._save()
 
-    def photos_with_hints(self) -> list[str]:
-        return [p for p, e in self._photos.items() if e["hints"]]
-
     def export(self, roots: list[Path], photos: list[str], dest: Path) -> int:
         """Write the hints of the listed photos in colorize-folder's --hints format; returns how many photos.
 

@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileD
                                QProgressBar, QPushButton, QScrollArea, QVBoxLayout)
 
 from desktop.texts import eta_text
-
-MIN_PHOTOS = 20  # as trainer.config.MIN_FINETUNE_PHOTOS (not imported: it would load the trainer here)
+from trainer.config import MIN_FINETUNE_PHOTOS as MIN_PHOTOS  # torch-free: the trainer's own threshold
 
 
 class PhotoCountWorker(QRunnable):
@@ -73,6 +72,7 @@ class FinetuneRun(QObject):
         self.args = ["-m", "trainer.cli", "finetune", "--data", str(folder), "--init", str(init), "--out", str(out),
                      "--minutes", f"{minutes:g}", "--summary", summary, "--background", *(extra_args or [])]
         self.last_line = ""
+        self._error_tail: list[str] = []  # the trainer's last lines: what a failed run says
         self.cancelled = False
         self._timer = QTimer(self, interval=500)
         self._timer.timeout.connect(self._tick)
@@ -97,7 +97,7 @@ class FinetuneRun(QObject):
             self.last_line = epoch_lines[-1]
         elif lines and not self.last_line:
             self.last_line = lines[-1][:160]
-        self._error_tail = (getattr(self, "_error_tail", []) + lines)[-3:]
+        self._error_tail = (self._error_tail + lines)[-3:]
 
     def _tick(self) -> None:
         elapsed = time.monotonic() - self.started_at
@@ -107,7 +107,7 @@ class FinetuneRun(QObject):
     def _done(self, code: int, status) -> None:
         self._timer.stop()
         ok = code == 0 and not self.cancelled and (self.out / "best.safetensors").is_file()
-        why = "cancelled" if self.cancelled else " ".join(getattr(self, "_error_tail", [])[-1:]) or f"exit {code}"
+        why = "cancelled" if self.cancelled else " ".join(self._error_tail[-1:]) or f"exit {code}"
         self.finished.emit(ok, str(self.out) if ok else why)
 
 
@@ -156,7 +156,7 @@ class TeachDialog(QDialog):
         result_scroll.setWidgetResizable(True)
         result_scroll.setMinimumHeight(160)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.rejected.connect(self.cancel_or_close)
+        self.buttons.rejected.connect(self.reject)
         row = QHBoxLayout()
         row.addWidget(QLabel("Time:"))
         row.addWidget(self.minutes)
@@ -234,8 +234,10 @@ class TeachDialog(QDialog):
             self.result.setPixmap(QPixmap(str(sheet)))
         self.model_ready.emit(run_dir / "best.safetensors")
 
-    def cancel_or_close(self) -> None:
+    def reject(self) -> None:
+        """Cancel, Esc and the window's close button: stop a running fine-tune (the dialog stays to say so);
+        otherwise close."""
         if self.run is not None and self.run.running():
             self.run.cancel()
         else:
-            self.reject()
+            super().reject()

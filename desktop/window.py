@@ -781,7 +781,7 @@ class MainWindow(WindowLayout):
         hints = self.hint_store.get(path)
         worker = PreviewWorker(self.engine, path, PREVIEW_SIDE, self._preview_token, self._is_current, original,
                                output=None if hints else self._output_of(path),
-                               hints=(lambda im, p=path: self._hints_in(p, im.size)) if hints else None)
+                               hints=hints, photo_size=self.photo_size(path) if hints else None)
         worker.signals.original.connect(self._on_preview_original)
         worker.signals.colorized.connect(self._on_preview_colorized)
         worker.signals.failed.connect(self._on_preview_failed)
@@ -844,12 +844,6 @@ class MainWindow(WindowLayout):
 
             self._photo_sizes[path] = upright_size(path)
         return self._photo_sizes[path]
-
-    def _hints_in(self, path: str, size: tuple[int, int]) -> list[Hint]:
-        """The photo's hints moved to an image of the given size (the preview, a scaled copy of the photo)."""
-        w, h = self.photo_size(path)
-        return [Hint(min(round(hint.x * size[0] / w), size[0] - 1), min(round(hint.y * size[1] / h), size[1] - 1),
-                     hint.color) for hint in self.hint_store.get(path)]
 
     def _show_hint_markers(self, path: str) -> None:
         hints = self.hint_store.get(path)

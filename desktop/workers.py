@@ -19,6 +19,7 @@ from PySide6.QtGui import QImage
 
 from core import batch
 from core.errors import one_line
+from core.hints import Hint, scale_hints
 from core.images import ImageError, open_preview
 
 
@@ -262,13 +263,14 @@ class PreviewWorker(QRunnable):
 
     def __init__(self, engine: Engine, path: str, max_side: int, token: int,
                  is_current: Callable[[int], bool], original: Image.Image | None = None,
-                 output: str | None = None, hints: Callable[[Image.Image], Sequence[Any]] | None = None) -> None:
+                 output: str | None = None, hints: Sequence[Hint] = (),
+                 photo_size: tuple[int, int] | None = None) -> None:
         """output: the photo's colorized file, when it is done: shown as it is instead of colorizing again.
-        hints: the photo's colour hints in the pixels of the preview image it is given."""
+        hints: the photo's colour hints, in the pixels of the photo itself, whose size is photo_size."""
         super().__init__()
         self.engine, self.path, self.max_side, self.token = engine, path, max_side, token
         self.is_current, self.original_image, self.output = is_current, original, output
-        self.hints = hints
+        self.hints, self.photo_size = list(hints), photo_size
         self.signals = self.PreviewWorkerSignals()
 
     def run(self) -> None:
@@ -296,7 +298,8 @@ class PreviewWorker(QRunnable):
             if not self.engine.ready or self.engine.settings.checkpoint is None or not self.is_current(t):
                 return
             start = time.perf_counter()
-            out = self.engine.colorize(im, self.hints(im) if self.hints else ())
+            hints = scale_hints(self.hints, self.photo_size, im.size) if self.hints else ()
+            out = self.engine.colorize(im, hints)
             if self.is_current(t):
                 self.signals.colorized.emit(t, p, to_qimage(out), time.perf_counter() - start)
         except ImageError as e:

@@ -20,11 +20,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISP
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from core.hints import Hint  # noqa: E402
+from core.hints import load_hints_file  # noqa: E402
 
 SAMPLES = ROOT / "resources" / "samples"
 SHOWN = "keller_chaplin_1919.jpg"
-HINTS = [Hint(548, 360, "#4f6d99"), Hint(418, 165, "#7a5230"), Hint(545, 150, "#c98f8a")]  # as docs/hints.jpg
+HINTS = ROOT / "docs" / "hints.json"  # the hints of the README's hints picture (scripts/hints_picture.py)
 
 
 def wait_for(signal, seconds: float = 300) -> None:
@@ -50,11 +50,10 @@ def main(out: Path) -> None:
         wait_for(w.photos_listed)
         w.start_engine()
         wait_for(w.engine_ready)
-        w.set_hints(SAMPLES / SHOWN, HINTS)
+        w.set_hints(SAMPLES / SHOWN, load_hints_file(HINTS)[SHOWN])
         w.colorize_all()
         wait_for(w.batch_finished)
-        row = sorted(p.name for p in SAMPLES.glob("*.jpg")).index(SHOWN)
-        w.photo_list.setCurrentRow(row)
+        w.photo_list.setCurrentRow(w.photos().index(str(SAMPLES / SHOWN)))
         wait_for(w.preview_ready)
         w.set_view_mode(SPLIT)  # one large picture, original left of the line, colour right: a wide photo fills it
         for _ in range(20):

@@ -1,6 +1,6 @@
 """The README's hints picture: a photo, its colorized version, and the same with a few colour hints (marked).
 
-    .venv/bin/python scripts/hints_picture.py resources/samples/keller_chaplin_1919.jpg hints.json docs/hints.jpg \
+    .venv/bin/python scripts/hints_picture.py resources/samples/keller_chaplin_1919.jpg docs/hints.json docs/hints.jpg \
         [--checkpoint MODEL] [--height 360]
 
 hints.json holds the photo's hints as colorize-folder's --hints file does ({"NAME": [{"x":..,"y":..,"color":..}]}).

@@ -45,21 +45,25 @@ def training_options(f):
     return f
 
 
+def _train(cfg, resume: bool = False) -> None:
+    """trainer.loop.train, with too few usable photos as a one-line error rather than a traceback."""
+    from trainer.loop import TooFewPhotos, train
+
+    try:
+        train(cfg, resume=resume)
+    except TooFewPhotos as e:
+        raise click.ClickException(str(e)) from None
+
+
 def _run(stage: str, **kw) -> None:
     from trainer.config import RunConfig
-    from trainer.loop import train
 
     kw = {k: str(v) if isinstance(v, Path) else v for k, v in kw.items()}
-    from trainer.loop import TooFewPhotos
-
     try:
         cfg = RunConfig(stage=stage, argv=["trainer"] + sys.argv[1:], **kw)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    try:
-        train(cfg)
-    except TooFewPhotos as e:
-        raise click.ClickException(str(e)) from None
+    _train(cfg)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -141,18 +145,12 @@ def finetune(**kw) -> None:
 def resume(run_dir: Path) -> None:
     """Continue a stopped or killed run from its last saved state, on the same schedule."""
     from trainer.config import RunConfig
-    from trainer.loop import train
 
     if not (run_dir / "config.json").exists():
         raise click.UsageError(f"{run_dir}: not a run directory (no config.json)")
     if not (run_dir / "state.pt").exists():
         raise click.UsageError(f"{run_dir}: nothing to resume yet (no state.pt); start the run again")
-    from trainer.loop import TooFewPhotos
-
-    try:
-        train(RunConfig.load(run_dir), resume=True)
-    except TooFewPhotos as e:
-        raise click.ClickException(str(e)) from None
+    _train(RunConfig.load(run_dir), resume=True)
 
 
 @main.command("eval")
@@ -221,14 +219,14 @@ def export(checkpoint: Path, dest: Path, card_files: tuple[Path, ...], temperatu
     ckpt = load_checkpoint(checkpoint)
     config = ckpt.config
     readout = {k: v for k, v in (("temperature", temperature), ("prior_boost", prior_boost)) if v is not None}
+    if (readout or class_weights_from) and config.head != "classification":
+        raise click.UsageError("--temperature, --prior-boost and --class-weights-from apply to classification "
+                               "models only")
     if class_weights_from:
         from trainer.loop import class_log_weights
 
         readout["bin_log_weights"] = class_log_weights(ckpt.model, class_weights_from)
     if readout:
-        if config.head != "classification":
-            raise click.UsageError("--temperature, --prior-boost and --class-weights-from apply to classification "
-                                   "models only")
         if readout.get("prior_boost") and not (readout.get("bin_log_weights") or config.bin_log_weights):
             raise click.UsageError("--prior-boost needs class weights: give --class-weights-from")
         config = dataclasses.replace(config, **readout)

@@ -157,11 +157,12 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
         self.dir = RunDirectory(Path(cfg.out)) if distributed.is_main() else None
-        model = self._model = self._build_generator()
-        self._load_data()
+        model = self._build_generator()
+        self._load_data(model)
         self.state, self.step = self._build_training(model)
         self.schedule = schedule(cfg)
         self.best_rule = None  # set once the starting model's metrics are known (gan)
+        self._start_prediction = None  # finetune's holdout.png: the starting model's colours, made once
         self.card = {
             **({"summary": cfg.summary} if cfg.summary else {}),
             "stage": _stage_label(cfg, self.gen_config),
@@ -176,7 +177,7 @@ class Trainer:
             model = model.to(memory_format=torch.channels_last)  # 1-channel inputs are NHWC already
         return model.to(self.device)
 
-    def _load_data(self) -> None:
+    def _load_data(self, model) -> None:
         """The Lab stores, the train/validation split, the datasets (fed as the generator's config says) and
         the fixed photos of each epoch's sample grid."""
         from trainer.data import LabCrops, n_batches, open_or_build_store, split_indices
@@ -198,9 +199,9 @@ class Trainer:
                  f"device {self.device}" + (f"; skipped {_skipped_text(self.skipped_counts)}" if store.skipped else ""))
         if self.gen_config.head == "classification" and not self.gen_config.bin_log_weights:
             # the read-out's class weights come from the colours this model learns from (the training split)
-            weights = _store_log_weights(self._model, store, train_idx)
+            weights = _store_log_weights(model, store, train_idx)
             self.gen_config = dataclasses.replace(self.gen_config, bin_log_weights=weights)
-            self._model.log_weights.copy_(torch.tensor(weights))
+            model.log_weights.copy_(torch.tensor(weights))
         norm = self.gen_config.normalisation
         self.train_ds = LabCrops(store, train_idx, cfg.size, train=True, seed=cfg.seed, normalisation=norm)
         self.valid_ds = LabCrops(val_store, val_idx, cfg.final_size or cfg.size, train=False, normalisation=norm)
@@ -409,17 +410,20 @@ class Trainer:
         from trainer.metrics import lab_batch_to_rgb
 
         l, ab = (t.to(self.device) for t in self.sample_batch)
+        if self._start_prediction is None:  # the starting model's colours never change: predicted once
+            self._start_prediction = self._predict(load_checkpoint(self.cfg.init, device=self.device).model, l)
+        rows = [torch.zeros_like(ab), self._start_prediction, self._predict(model, l), ab]
         norm = self.gen_config.normalisation
-        start = load_checkpoint(self.cfg.init, device=self.device).model
-        preds = []
-        for net in (start, model):
-            was_training = net.training
-            net.eval()
-            with self.autocast():
-                preds.append(net(l).float())
-            net.train(was_training)
-        rows = [torch.zeros_like(ab), *preds, ab]
         self.dir.save_grid("holdout.png", *(lab_batch_to_rgb(l, x, norm) for x in rows))
+
+    def _predict(self, model, l: torch.Tensor) -> torch.Tensor:
+        """model's normalised ab for a batch of L, in eval mode; the model's mode is left as it was."""
+        was_training = model.training
+        model.eval()
+        with self.autocast():
+            pred = model(l).float()
+        model.train(was_training)
+        return pred
 
     def finetune_card(self, row: dict) -> dict:
         """What a personal model's card records besides the usual: its photos, time, and the held-out photos'
@@ -438,11 +442,7 @@ class Trainer:
         from trainer.metrics import lab_batch_to_rgb
 
         l, ab = (t.to(self.device) for t in self.sample_batch)
-        was_training = model.training
-        model.eval()
-        with self.autocast():
-            pred = model(l).float()
-        model.train(was_training)
+        pred = self._predict(model, l)
         norm = self.gen_config.normalisation
         self.dir.save_samples(epoch, *(lab_batch_to_rgb(l, x, norm) for x in (torch.zeros_like(ab), pred, ab)))
 

@@ -35,8 +35,9 @@ def digest(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def drop(window, paths) -> None:
-    """A real drag-enter + drop of file URLs onto the window."""
+def drop(window, paths) -> bool:
+    """A real drag-enter + drop of file URLs onto the window; whether the window showed the drop highlight
+    between the two."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPointF(window.width() / 2, window.height() / 2)
@@ -44,10 +45,12 @@ def drop(window, paths) -> None:
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
+    highlighted = window.drop_highlighted()
     event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, event)
     assert event.isAccepted()
+    return highlighted
 
 
 def add_and_wait(qtbot, window, paths) -> None:

@@ -260,8 +260,8 @@ def test_a_drag_highlights_the_list_and_photos_already_listed_are_noted(qtbot, m
     photos = make_photos(tmp_path / "in", 2)
     w = make_window()
     add_and_wait(qtbot, w, [tmp_path / "in"])
-    drop(w, [photos[0]])
-    assert not w.drop_highlighted()
+    assert drop(w, [photos[0]])  # highlighted while the drag is over the window
+    assert not w.drop_highlighted()  # and not after the drop
     assert "already" in w.statusBar().currentMessage()
 
 

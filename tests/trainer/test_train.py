@@ -183,6 +183,7 @@ def test_a_classification_run_counts_its_class_weights_and_export_sets_the_read_
             "--out", run, "--epochs", "1", *SMALL, "--cache", stage1.parent / "cache")
     ckpt = load_checkpoint(run / "last.safetensors")
     assert ckpt.config.head == "classification" and len(ckpt.config.bin_log_weights) == len(ckpt.model.bins)
+    assert any(w != 0 for w in ckpt.config.bin_log_weights)  # counted from the photos, not a placeholder
     assert ckpt.card["stage"].startswith("pretrain (classification")
     dest = tmp_path / "shipped.safetensors"
     _invoke("export", run / "last.safetensors", dest, "--temperature", "0.5", "--prior-boost", "0.7")
@@ -190,4 +191,7 @@ def test_a_classification_run_counts_its_class_weights_and_export_sets_the_read_
     assert (shipped.config.temperature, shipped.config.prior_boost) == (0.5, 0.7)
     assert shipped.model.prior_boost == 0.7 and shipped.model.temperature == 0.5
     r = CliRunner().invoke(main, ["export", str(stage1 / "last.safetensors"), str(dest), "--prior-boost", "1"])
+    assert r.exit_code == 2 and "classification models only" in r.output
+    r = CliRunner().invoke(main, ["export", str(stage1 / "last.safetensors"), str(dest),
+                                  "--class-weights-from", str(photos)])
     assert r.exit_code == 2 and "classification models only" in r.output
